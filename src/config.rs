@@ -1,0 +1,327 @@
+//! Typed configuration, read from environment variables only and validated once at start-up.
+//!
+//! A missing or invalid value stops the process with a message that names the variable. Secrets
+//! (the database URL may carry a password) are kept in [`SecretString`], so `Debug` never prints them.
+
+use std::{fmt, net::SocketAddr, time::Duration};
+
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+/// The deployment environment: it decides the log format and how strict start-up is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+/// Which browser origins may call the API (CORS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// No cross-origin browser access (the default).
+    None,
+    /// Any origin (`*`); credentials are never allowed with it.
+    Any,
+    /// Exactly these origins (`scheme://host[:port]`).
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: SecretString,
+    pub listen_addr: SocketAddr,
+    pub app_env: AppEnv,
+    /// The `RUST_LOG` filter, already checked to parse.
+    pub log_filter: String,
+    pub database_pool_size: usize,
+    /// How long a request waits for a pooled connection (and for a new one to open) before it
+    /// fails with 503.
+    pub database_acquire_timeout: Duration,
+    /// Server-side limit for any one SQL statement.
+    pub database_statement_timeout: Duration,
+    /// Largest JSON request body accepted; larger bodies get 413.
+    pub max_body_bytes: usize,
+    pub cors_allowed_origins: CorsOrigins,
+    /// Number of HTTP worker threads (default: one per core).
+    pub http_workers: usize,
+    /// How long a graceful shutdown waits for in-flight requests.
+    pub shutdown_timeout: Duration,
+}
+
+/// A configuration error; its message always names the variable.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {}: {}", self.var, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@localhost:5432/supplier_registry";
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment, or a map in tests). An empty value
+    /// counts as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        parse_database_url(&database_url)?;
+
+        let app_env = match get("APP_ENV").as_deref().map(str::trim) {
+            None | Some("development") => AppEnv::Development,
+            Some("production") => AppEnv::Production,
+            Some(other) => {
+                return Err(err(
+                    "APP_ENV",
+                    format!("expected `development` or `production`, got `{other}`"),
+                ));
+            }
+        };
+
+        let log_filter = get("RUST_LOG").unwrap_or_else(|| "info".to_owned());
+        tracing_subscriber::EnvFilter::try_new(&log_filter)
+            .map_err(|e| err("RUST_LOG", format!("not a valid filter: {e}")))?;
+
+        let default_workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+
+        Ok(Self {
+            database_url: SecretString::from(database_url),
+            listen_addr: parsed(&get, "LISTEN_ADDR", "127.0.0.1:8080".parse().ok())?,
+            app_env,
+            log_filter,
+            database_pool_size: ranged(&get, "DATABASE_POOL_SIZE", 10, 1, 1000)?,
+            database_acquire_timeout: Duration::from_millis(ranged(
+                &get,
+                "DATABASE_ACQUIRE_TIMEOUT_MS",
+                1000,
+                1,
+                60_000,
+            )?),
+            database_statement_timeout: Duration::from_millis(ranged(
+                &get,
+                "DATABASE_STATEMENT_TIMEOUT_MS",
+                10_000,
+                1,
+                3_600_000,
+            )?),
+            max_body_bytes: ranged(&get, "MAX_BODY_BYTES", 1024 * 1024, 1, 1024 * 1024 * 1024)?,
+            cors_allowed_origins: parse_cors(get("CORS_ALLOWED_ORIGINS").as_deref())?,
+            http_workers: ranged(&get, "HTTP_WORKERS", default_workers as u64, 1, 256)? as usize,
+            shutdown_timeout: Duration::from_secs(ranged(
+                &get,
+                "SHUTDOWN_TIMEOUT_SECONDS",
+                30,
+                0,
+                3600,
+            )?),
+        })
+    }
+
+    /// The database URL with any password masked, for logs.
+    pub fn database_url_for_logs(&self) -> String {
+        redact_url(self.database_url.expose_secret())
+    }
+}
+
+fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+fn parsed<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: Option<T>,
+) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    match get(var) {
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|e| err(var, format!("`{}`: {e}", raw.trim()))),
+        None => default.ok_or_else(|| err(var, "is required")),
+    }
+}
+
+fn ranged<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+    T::Err: fmt::Display,
+{
+    let value = parsed(get, var, Some(default))?;
+    if value < min || value > max {
+        return Err(err(
+            var,
+            format!("{value} is out of range ({min} to {max})"),
+        ));
+    }
+    Ok(value)
+}
+
+/// Checks that the URL is a PostgreSQL URL naming a database. The message never repeats the URL,
+/// which may hold a password.
+pub fn parse_database_url(raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw).map_err(|e| err("DATABASE_URL", format!("not a URL ({e})")))?;
+    if !matches!(url.scheme(), "postgres" | "postgresql") {
+        return Err(err(
+            "DATABASE_URL",
+            "the scheme must be postgres:// or postgresql://",
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(err("DATABASE_URL", "a host is required"));
+    }
+    let name = url.path().trim_start_matches('/');
+    if name.is_empty() || name.contains('/') {
+        return Err(err(
+            "DATABASE_URL",
+            "the path must name one database, as in postgres://host:5432/supplier_registry",
+        ));
+    }
+    Ok(url)
+}
+
+fn parse_cors(raw: Option<&str>) -> Result<CorsOrigins, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(CorsOrigins::None);
+    };
+    if raw.trim() == "*" {
+        return Ok(CorsOrigins::Any);
+    }
+    let mut origins = Vec::new();
+    for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let url = Url::parse(item).map_err(|e| {
+            err(
+                "CORS_ALLOWED_ORIGINS",
+                format!("`{item}` is not an origin ({e})"),
+            )
+        })?;
+        let is_origin = matches!(url.scheme(), "http" | "https")
+            && url.host_str().is_some()
+            && url.path() == "/"
+            && url.query().is_none()
+            && url.fragment().is_none()
+            && url.username().is_empty();
+        if !is_origin || item.trim_end_matches('/') != url.origin().ascii_serialization() {
+            return Err(err(
+                "CORS_ALLOWED_ORIGINS",
+                format!("`{item}` is not an origin of the form https://host[:port]"),
+            ));
+        }
+        origins.push(url.origin().ascii_serialization());
+    }
+    Ok(CorsOrigins::List(origins))
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                // set_password only fails for URLs that cannot carry one, which a parsed
+                // postgres URL with a password can.
+                let _ = url.set_password(Some("***"));
+            }
+            url.to_string()
+        }
+        Err(_) => "<unparsable url>".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let cfg = config(&[]).unwrap();
+        assert_eq!(cfg.database_url.expose_secret(), DEFAULT_DATABASE_URL);
+        assert_eq!(cfg.listen_addr, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(cfg.app_env, AppEnv::Development);
+        assert_eq!(cfg.database_pool_size, 10);
+        assert_eq!(cfg.database_acquire_timeout, Duration::from_millis(1000));
+        assert_eq!(cfg.max_body_bytes, 1024 * 1024);
+        assert_eq!(cfg.cors_allowed_origins, CorsOrigins::None);
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        let cases = [
+            ("LISTEN_ADDR", "localhost"),
+            ("APP_ENV", "staging"),
+            ("RUST_LOG", "info,[{"),
+            ("DATABASE_POOL_SIZE", "0"),
+            ("DATABASE_POOL_SIZE", "many"),
+            ("DATABASE_ACQUIRE_TIMEOUT_MS", "-5"),
+            ("MAX_BODY_BYTES", "0"),
+            ("CORS_ALLOWED_ORIGINS", "https://a.example/path"),
+            ("CORS_ALLOWED_ORIGINS", "ftp://a.example"),
+            ("DATABASE_URL", "mysql://localhost/x"),
+            ("DATABASE_URL", "postgres://localhost"),
+        ];
+        for (var, value) in cases {
+            let e = config(&[(var, value)]).expect_err(var);
+            assert_eq!(e.var, var, "{value}");
+            assert!(e.to_string().starts_with(&format!("invalid {var}:")));
+        }
+    }
+
+    #[test]
+    fn database_url_errors_and_debug_never_show_the_password() {
+        let e = config(&[("DATABASE_URL", "postgres://u:hunter2@/x y")]).unwrap_err();
+        assert!(!e.to_string().contains("hunter2"));
+        let cfg = config(&[("DATABASE_URL", "postgres://u:hunter2@db:5432/reg")]).unwrap();
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+        assert_eq!(cfg.database_url_for_logs(), "postgres://u:***@db:5432/reg");
+    }
+
+    #[test]
+    fn cors_origins_are_parsed() {
+        let cfg = config(&[(
+            "CORS_ALLOWED_ORIGINS",
+            "https://a.example, http://localhost:3000",
+        )])
+        .unwrap();
+        assert_eq!(
+            cfg.cors_allowed_origins,
+            CorsOrigins::List(vec![
+                "https://a.example".into(),
+                "http://localhost:3000".into()
+            ])
+        );
+        let cfg = config(&[("CORS_ALLOWED_ORIGINS", "*")]).unwrap();
+        assert_eq!(cfg.cors_allowed_origins, CorsOrigins::Any);
+    }
+}

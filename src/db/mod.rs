@@ -1,0 +1,227 @@
+//! Everything that knows SQL: the connection pool, database creation, embedded migrations and the
+//! readiness check. Query functions take `&mut AsyncPgConnection`; the caller owns the transaction.
+
+pub mod schema;
+
+use std::{sync::LazyLock, time::Duration};
+
+use anyhow::Context;
+use diesel::{
+    ConnectionError,
+    pg::Pg,
+    prelude::*,
+    result::{DatabaseErrorKind, Error as DieselError},
+    sql_types::{Bool, Text},
+};
+use diesel_async::{
+    AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
+    async_connection_wrapper::AsyncConnectionWrapper,
+    pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod, deadpool},
+};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use futures_util::FutureExt;
+use secrecy::ExposeSecret;
+use url::Url;
+
+use crate::config::{Config, parse_database_url};
+
+pub type Pool = deadpool::Pool<AsyncPgConnection>;
+pub type PoolError = deadpool::PoolError;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Builds the pool. No connection is opened here: the first request opens one, so the service
+/// starts (and `/readyz` answers 503) while the database is still down.
+pub fn build_pool(config: &Config) -> anyhow::Result<Pool> {
+    let statement_timeout_ms = config.database_statement_timeout.as_millis();
+    let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
+    // A broken connection is detected on use and dropped by deadpool; a test query on every
+    // checkout would cost a round trip per request.
+    manager_config.recycling_method = RecyclingMethod::Fast;
+    manager_config.custom_setup = Box::new(move |url| {
+        let url = url.to_owned();
+        async move {
+            let mut conn = AsyncPgConnection::establish(&url).await?;
+            conn.batch_execute(&format!(
+                "SET statement_timeout = {statement_timeout_ms}; \
+                 SET application_name = 'supplier-registry'"
+            ))
+            .await
+            .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+            Ok(conn)
+        }
+        .boxed()
+    });
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+        config.database_url.expose_secret(),
+        manager_config,
+    );
+    let timeout = Some(config.database_acquire_timeout);
+    Pool::builder(manager)
+        .max_size(config.database_pool_size)
+        .wait_timeout(timeout)
+        .create_timeout(timeout)
+        .recycle_timeout(timeout)
+        .runtime(::deadpool::Runtime::Tokio1)
+        .build()
+        .context("Failed to build the database pool")
+}
+
+/// Creates the database named in `url` when it does not exist yet. Returns whether it created it.
+pub async fn create_database_if_missing(url: &str) -> anyhow::Result<bool> {
+    let parsed = parse_database_url(url)?;
+    if AsyncPgConnection::establish(url).await.is_ok() {
+        return Ok(false);
+    }
+    let name = database_name(&parsed)?;
+    let mut admin_url = parsed.clone();
+    admin_url.set_path("/postgres");
+    let mut conn = AsyncPgConnection::establish(admin_url.as_str())
+        .await
+        .context("Failed to connect to the `postgres` database to create the service database")?;
+    if database_exists(&mut conn, &name).await? {
+        return Ok(false);
+    }
+    let created = diesel::sql_query(format!("CREATE DATABASE {}", quote_ident(&name)))
+        .execute(&mut conn)
+        .await;
+    match created {
+        Ok(_) => Ok(true),
+        // Another instance may have created it in the meantime.
+        Err(_) if database_exists(&mut conn, &name).await? => Ok(false),
+        Err(e) => Err(e).with_context(|| format!("Failed to create database `{name}`")),
+    }
+}
+
+/// Drops a database, ending its sessions (tests use this to clean up).
+pub async fn drop_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
+    let mut conn = AsyncPgConnection::establish(admin_url).await?;
+    diesel::sql_query(format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        quote_ident(name)
+    ))
+    .execute(&mut conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn database_exists(conn: &mut AsyncPgConnection, name: &str) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = Bool)]
+        exists: bool,
+    }
+    let row: Exists =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+            .bind::<Text, _>(name)
+            .get_result(conn)
+            .await?;
+    Ok(row.exists)
+}
+
+/// The database name in a PostgreSQL URL, percent-decoded.
+pub fn database_name(url: &Url) -> anyhow::Result<String> {
+    let raw = url.path().trim_start_matches('/');
+    let name = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .context("the database name is not UTF-8")?
+        .into_owned();
+    anyhow::ensure!(!name.is_empty(), "the database URL names no database");
+    Ok(name)
+}
+
+/// Quotes an SQL identifier (`"a""b"`).
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Applies the embedded migrations that are not applied yet; returns how many ran.
+///
+/// Diesel's migration harness is synchronous, so it runs on a blocking thread over the async
+/// connection (no libpq needed).
+pub async fn run_migrations(url: &str) -> anyhow::Result<usize> {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+        let mut conn: AsyncConnectionWrapper<AsyncPgConnection> =
+            diesel::Connection::establish(&url)
+                .context("Failed to connect to the database to migrate it")?;
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("Failed to apply the migrations")?;
+        Ok(applied.len())
+    })
+    .await
+    .context("The migration task panicked")?
+}
+
+/// The versions of the embedded migrations.
+static EMBEDDED_VERSIONS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    use diesel::migration::MigrationSource;
+    MigrationSource::<Pg>::migrations(&MIGRATIONS)
+        .map(|all| all.iter().map(|m| m.name().version().to_string()).collect())
+        .unwrap_or_default()
+});
+
+/// What the readiness probe found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    MigrationsPending(usize),
+}
+
+/// Checks that the database answers and every embedded migration is applied.
+pub async fn readiness(conn: &mut AsyncPgConnection) -> QueryResult<Readiness> {
+    #[derive(QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = Text)]
+        version: String,
+    }
+    let applied: Vec<Version> =
+        match diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
+            .load(conn)
+            .await
+        {
+            Ok(rows) => rows,
+            // No migration table: nothing applied yet.
+            Err(DieselError::DatabaseError(DatabaseErrorKind::Unknown, info))
+                if info.message().contains("does not exist") =>
+            {
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
+    let pending = EMBEDDED_VERSIONS
+        .iter()
+        .filter(|v| !applied.iter().any(|a| &a.version == *v))
+        .count();
+    Ok(if pending == 0 {
+        Readiness::Ready
+    } else {
+        Readiness::MigrationsPending(pending)
+    })
+}
+
+/// How long `/readyz` waits for the database before it answers 503.
+pub const READINESS_TIMEOUT: Duration = Duration::from_millis(800);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn database_names_are_decoded() {
+        let url = Url::parse("postgres://h/my%20db+1").unwrap();
+        assert_eq!(database_name(&url).unwrap(), "my db+1");
+    }
+
+    #[test]
+    fn embedded_migrations_are_listed() {
+        assert!(!EMBEDDED_VERSIONS.is_empty());
+    }
+}

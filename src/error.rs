@@ -1,0 +1,313 @@
+//! The one error type of the HTTP layer and its RFC 9457 problem bodies.
+//!
+//! Which error type goes where:
+//! - handlers and extractors return [`ApiError`]; `?` converts diesel and pool errors into it;
+//! - code in `db/` returns `diesel::QueryResult`;
+//! - the CLI, start-up and background workers use `anyhow::Result` with `.context("…")`.
+//!
+//! Every error response is `application/problem+json` ([`Problem`]). `http::observe` fills in
+//! `instance` and `request_id`, logs the cause of every 5xx, and turns any error response that did
+//! not come from here (actix's own) into a problem too. A 5xx body never carries the cause.
+
+use actix_web::{
+    HttpResponse, ResponseError,
+    http::{Method, StatusCode, header},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One rule broken by one field or parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    /// Where the problem is: a JSON path into the body (`contacts[0].email`), or a query
+    /// parameter's name.
+    #[schema(example = "contacts[0].email")]
+    pub field: String,
+    /// A stable, machine-readable code for the rule (`required`, `unknown_field`, `invalid_type`, …).
+    #[schema(example = "email")]
+    pub code: String,
+    /// A sentence for people.
+    #[schema(example = "not a valid e-mail address")]
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document, the body of every error response.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// A URI that identifies the kind of problem; stable for each kind.
+    #[serde(rename = "type")]
+    #[schema(example = "tag:supplier-registry,2026:problem:validation")]
+    pub problem_type: String,
+    /// A short summary of the kind of problem.
+    #[schema(example = "Unprocessable Content")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 422)]
+    pub status: u16,
+    /// What went wrong with this request.
+    pub detail: String,
+    /// The path of the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "/v1/suppliers")]
+    pub instance: Option<String>,
+    /// The request id, also sent in the `X-Request-Id` header and written on every log line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Each broken rule, for 400 and 422.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    /// A problem of a plain HTTP status (used for errors that did not come from [`ApiError`]).
+    pub fn for_status(status: StatusCode) -> Self {
+        let (slug, detail) = match status.as_u16() {
+            400 => ("bad-request", "The request could not be understood."),
+            401 => ("unauthorized", "Authentication is required."),
+            403 => ("forbidden", "You are not allowed to do this."),
+            404 => ("not-found", "No resource at this address."),
+            405 => ("method-not-allowed", "This method is not allowed here."),
+            408 => ("request-timeout", "The request took too long to arrive."),
+            413 => ("payload-too-large", "The request body is too large."),
+            415 => (
+                "unsupported-media-type",
+                "This media type is not supported.",
+            ),
+            431 => ("headers-too-large", "The request headers are too large."),
+            503 => (
+                "unavailable",
+                "The service is unavailable; try again shortly.",
+            ),
+            s if s >= 500 => ("internal", "An internal error occurred."),
+            _ => ("client-error", "The request was not accepted."),
+        };
+        Self::new(status, slug, detail)
+    }
+
+    fn new(status: StatusCode, slug: &str, detail: impl Into<String>) -> Self {
+        Self {
+            problem_type: problem_type(slug),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            instance: None,
+            request_id: None,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    pub fn to_body(&self) -> Vec<u8> {
+        // Serializing plain strings and numbers cannot fail; an empty body would still be an error
+        // response with the right status.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// The stable `type` URI of a kind of problem.
+pub fn problem_type(slug: &str) -> String {
+    format!("tag:supplier-registry,2026:problem:{slug}")
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: unparsable JSON or a bad query or path parameter.
+    #[error("bad request: {detail}")]
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: Vec<Method> },
+    #[error("payload too large (limit {limit} bytes)")]
+    PayloadTooLarge { limit: usize },
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    /// 422: well-formed JSON that breaks a rule.
+    #[error("unprocessable: {detail}")]
+    Unprocessable {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// 503: the database is down or no connection was free in time.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// 500: anything unexpected. The cause is logged, never sent.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(field: &str, code: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::BadRequest {
+            detail: format!("Invalid `{field}`: {message}"),
+            errors: vec![FieldError::new(field, code, message)],
+        }
+    }
+
+    pub fn unprocessable(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("Invalid `{}`: {}", one.field, one.message),
+            _ => format!("{} fields break the rules; see `errors`.", errors.len()),
+        };
+        Self::Unprocessable { detail, errors }
+    }
+
+    /// The problem body, without `instance` and `request_id` (added by `http::observe`).
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        match self {
+            Self::BadRequest { detail, errors } => Problem {
+                errors: errors.clone(),
+                ..Problem::new(status, "bad-request", detail.clone())
+            },
+            Self::NotFound(detail) => Problem::new(status, "not-found", detail.clone()),
+            Self::MethodNotAllowed { allow } => {
+                let allowed: Vec<&str> = allow.iter().map(Method::as_str).collect();
+                Problem::new(
+                    status,
+                    "method-not-allowed",
+                    format!("Allowed methods: {}.", allowed.join(", ")),
+                )
+            }
+            Self::PayloadTooLarge { limit } => Problem::new(
+                status,
+                "payload-too-large",
+                format!("The request body is larger than {limit} bytes."),
+            ),
+            Self::UnsupportedMediaType(detail) => {
+                Problem::new(status, "unsupported-media-type", detail.clone())
+            }
+            Self::Unprocessable { detail, errors } => Problem {
+                errors: errors.clone(),
+                ..Problem::new(status, "validation", detail.clone())
+            },
+            Self::Unavailable(detail) => Problem::new(status, "unavailable", detail.clone()),
+            Self::Internal(_) => Problem::new(status, "internal", "An internal error occurred."),
+        }
+    }
+
+    /// Seconds a client should wait before trying again, where that applies.
+    fn retry_after(&self) -> Option<u32> {
+        matches!(self, Self::Unavailable(_)).then_some(1)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type(PROBLEM_JSON);
+        if let Self::MethodNotAllowed { allow } = self {
+            let allowed: Vec<&str> = allow.iter().map(Method::as_str).collect();
+            response.insert_header((header::ALLOW, allowed.join(", ")));
+        }
+        if let Some(seconds) = self.retry_after() {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.body(self.problem().to_body())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        match &err {
+            Error::NotFound => Self::NotFound("No such resource.".into()),
+            Error::DatabaseError(Kind::UnableToSendCommand | Kind::ClosedConnection, _) => {
+                Self::Unavailable("The database is unreachable; try again shortly.".into())
+            }
+            Error::DatabaseError(Kind::SerializationFailure, _) => {
+                Self::Unavailable("The request conflicted with another; try again.".into())
+            }
+            Error::DatabaseError(Kind::Unknown, info) if is_transient(info.message()) => {
+                Self::Unavailable("The database could not answer in time; try again.".into())
+            }
+            _ => Self::Internal(anyhow::Error::new(err).context("database query failed")),
+        }
+    }
+}
+
+/// Server messages of errors that go away on retry: statement timeout, shutdown, deadlock.
+fn is_transient(message: &str) -> bool {
+    [
+        "canceling statement",
+        "terminating connection",
+        "deadlock detected",
+    ]
+    .iter()
+    .any(|m| message.starts_with(m))
+}
+
+impl From<crate::db::PoolError> for ApiError {
+    fn from(err: crate::db::PoolError) -> Self {
+        use diesel_async::pooled_connection::deadpool::PoolError;
+        match err {
+            PoolError::Timeout(_) => {
+                Self::Unavailable("No database connection was available in time.".into())
+            }
+            PoolError::Backend(_) | PoolError::Closed | PoolError::PostCreateHook(_) => {
+                tracing::warn!(error = %err, "could not get a database connection");
+                Self::Unavailable("The database is unreachable; try again shortly.".into())
+            }
+            PoolError::NoRuntimeSpecified => {
+                Self::Internal(anyhow::Error::new(err).context("pool misconfigured"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_never_show_their_cause() {
+        let err = ApiError::Internal(anyhow::anyhow!("relation \"x\" does not exist"));
+        let body = String::from_utf8(err.problem().to_body()).unwrap();
+        assert!(!body.contains("relation"));
+        assert!(body.contains("\"status\":500"));
+    }
+
+    #[test]
+    fn one_field_error_is_named_in_the_detail() {
+        let err = ApiError::unprocessable(vec![FieldError::new("name", "required", "is required")]);
+        assert_eq!(err.problem().detail, "Invalid `name`: is required");
+        assert_eq!(err.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}

@@ -1,0 +1,62 @@
+//! The answer for requests that match no route: 405 with `Allow` when the path exists with other
+//! methods, 404 otherwise. The table of paths and methods comes from the OpenAPI document, so the
+//! two cannot disagree.
+
+use actix_web::{HttpRequest, HttpResponse, dev::ResourceDef, http::Method, web};
+
+use crate::{error::ApiError, state::AppState};
+
+/// Every documented path with the methods it answers.
+pub struct RouteTable(Vec<(ResourceDef, Vec<Method>)>);
+
+impl RouteTable {
+    pub fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
+        let routes = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let mut methods: Vec<Method> = [
+                    (Method::GET, item.get.is_some()),
+                    (Method::POST, item.post.is_some()),
+                    (Method::PUT, item.put.is_some()),
+                    (Method::PATCH, item.patch.is_some()),
+                    (Method::DELETE, item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, present)| present.then_some(m))
+                .collect();
+                methods.sort_by_key(|m| m.to_string());
+                (ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        Self(routes)
+    }
+
+    /// Adds a route that is not an API operation (the docs pages).
+    pub fn with(mut self, path: &str, methods: &[Method]) -> Self {
+        self.0.push((ResourceDef::new(path), methods.to_vec()));
+        self
+    }
+
+    /// The methods allowed on `path`, when some route matches it.
+    pub fn allowed_methods(&self, path: &str) -> Option<&[Method]> {
+        self.0
+            .iter()
+            .find(|(def, _)| def.is_match(path))
+            .map(|(_, methods)| methods.as_slice())
+    }
+}
+
+/// The app's default service.
+pub async fn no_route(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    Err(match state.routes.allowed_methods(req.path()) {
+        Some(allow) => ApiError::MethodNotAllowed {
+            allow: allow.to_vec(),
+        },
+        None => ApiError::NotFound("No resource at this address.".into()),
+    })
+}

@@ -1,0 +1,245 @@
+//! JSON request bodies: [`ApiJson`] reads a body within `MAX_BODY_BYTES` and reports problems the
+//! way the contract says — 415 for another media type, 413 for a body too large, 400 for bytes that
+//! are not JSON, 422 (naming the field, as in `contacts[0].email`) for JSON that does not fit.
+//! The error handlers for actix's own extractors are here too.
+
+use actix_web::{
+    FromRequest, HttpRequest,
+    dev::Payload,
+    error::{JsonPayloadError, PathError, QueryPayloadError},
+    http::header::CONTENT_LENGTH,
+    web,
+};
+use futures_util::{StreamExt, future::LocalBoxFuture};
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+
+use crate::error::{ApiError, FieldError};
+
+/// The body limit, set once as app data from `Config::max_body_bytes`.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON body of type `T`. Accepts `application/json` and any `application/*+json`
+/// (`application/merge-patch+json` for PATCH).
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map_or(1024 * 1024, |BodyLimit(n)| *n);
+        let checked = check_content_type(req).and_then(|()| check_declared_length(req, limit));
+        let mut payload = payload.take();
+        Box::pin(async move {
+            checked?;
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::bad_request("body", "unreadable", format!("could not be read: {e}"))
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse(&body).map(ApiJson)
+        })
+    }
+}
+
+fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
+    use actix_web::HttpMessage;
+    let is_json = req.mime_type().ok().flatten().is_some_and(|mime| {
+        mime.type_() == mime::APPLICATION
+            && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON))
+    });
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(
+            "The body must be JSON: send `Content-Type: application/json`.".into(),
+        ))
+    }
+}
+
+fn check_declared_length(req: &HttpRequest, limit: usize) -> Result<(), ApiError> {
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit as u64 => Err(ApiError::PayloadTooLarge { limit }),
+        _ => Ok(()),
+    }
+}
+
+/// Deserializes `bytes`, turning serde's message into a field error.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        json_error(&path, e.inner())
+    })?;
+    Ok(value)
+}
+
+fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
+    match err.classify() {
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::bad_request("body", "json_syntax", format!("is not valid JSON ({err})"))
+        }
+        Category::Data => ApiError::unprocessable(vec![data_error(path, err)]),
+    }
+}
+
+/// serde's messages are "unknown field `x`, expected …", "missing field `x`", "invalid type: …",
+/// each followed by " at line L column C".
+fn data_error(path: &str, err: &serde_json::Error) -> FieldError {
+    let full = err.to_string();
+    let message = full
+        .rfind(" at line ")
+        .map_or(full.as_str(), |at| &full[..at]);
+    let base = if path == "." { "" } else { path };
+    let join = |name: &str| {
+        if base.is_empty() || base == name || base.ends_with(&format!(".{name}")) {
+            if base.is_empty() {
+                name.to_owned()
+            } else {
+                base.to_owned()
+            }
+        } else {
+            format!("{base}.{name}")
+        }
+    };
+    let quoted = |m: &str| m.split('`').nth(1).map(str::to_owned);
+    if let Some(name) = message.strip_prefix("unknown field ").and_then(quoted) {
+        return FieldError::new(
+            join(&name),
+            "unknown_field",
+            "is not a field of this resource (or is set by the server)",
+        );
+    }
+    if let Some(name) = message.strip_prefix("missing field ").and_then(quoted) {
+        return FieldError::new(join(&name), "required", "is required");
+    }
+    let field = if base.is_empty() { "body" } else { base };
+    let code = if message.starts_with("invalid type") {
+        "invalid_type"
+    } else {
+        "invalid"
+    };
+    FieldError::new(field, code, message)
+}
+
+/// For actix's `web::Json` (used by no handler of ours, but kept consistent).
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _| match err {
+            JsonPayloadError::OverflowKnownLength { limit, .. }
+            | JsonPayloadError::Overflow { limit } => ApiError::PayloadTooLarge { limit }.into(),
+            JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(
+                "The body must be JSON: send `Content-Type: application/json`.".into(),
+            )
+            .into(),
+            JsonPayloadError::Deserialize(e) => json_error(".", &e).into(),
+            other => ApiError::bad_request("body", "unreadable", other.to_string()).into(),
+        })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        let QueryPayloadError::Deserialize(e) = &err else {
+            return ApiError::bad_request("query", "invalid", err.to_string()).into();
+        };
+        ApiError::bad_request("query", "invalid", e.to_string()).into()
+    })
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _| {
+        let PathError::Deserialize(e) = &err else {
+            return ApiError::NotFound("No resource at this address.".into()).into();
+        };
+        ApiError::bad_request("path", "invalid", e.to_string()).into()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Contact {
+        name: String,
+        email: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Doc {
+        name: String,
+        #[serde(default)]
+        contacts: Vec<Contact>,
+    }
+
+    fn field_error(body: &str) -> (u16, FieldError) {
+        let err = parse::<Doc>(body.as_bytes()).unwrap_err();
+        let problem = err.problem();
+        (problem.status, problem.errors[0].clone())
+    }
+
+    #[test]
+    fn syntax_errors_are_400() {
+        let (status, e) = field_error("{\"name\": ");
+        assert_eq!(
+            (status, e.field.as_str(), e.code.as_str()),
+            (400, "body", "json_syntax")
+        );
+    }
+
+    #[test]
+    fn nested_fields_are_named_by_path() {
+        let (status, e) = field_error(r#"{"name":"a","contacts":[{"name":"b","email":5}]}"#);
+        assert_eq!(
+            (status, e.field.as_str(), e.code.as_str()),
+            (422, "contacts[0].email", "invalid_type")
+        );
+        let (_, e) = field_error(r#"{"name":"a","contacts":[{"name":"b","bogus":1}]}"#);
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("contacts[0].bogus", "unknown_field")
+        );
+        let (_, e) = field_error(r#"{"name":"a","contacts":[{}]}"#);
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("contacts[0].name", "required")
+        );
+    }
+
+    #[test]
+    fn top_level_fields_are_named() {
+        let (_, e) = field_error(r#"{"nme":"a"}"#);
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("nme", "unknown_field")
+        );
+        let (_, e) = field_error(r#"{}"#);
+        assert_eq!((e.field.as_str(), e.code.as_str()), ("name", "required"));
+        let (_, e) = field_error(r#""just a string""#);
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("body", "invalid_type")
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! HTTP plumbing shared by every resource; no business rules here.
+
+pub mod fallback;
+pub mod json;
+pub mod metrics;
+pub mod observe;
+pub mod request_id;
+
+pub use json::ApiJson;
+pub use request_id::RequestId;

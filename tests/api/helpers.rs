@@ -1,0 +1,394 @@
+//! The test harness: a database per test (a clone of a migrated template, dropped afterwards), the
+//! real server on port 0, a TCP proxy in front of PostgreSQL to cut and restore the database, and
+//! probe routes for the JSON extractor.
+
+use std::{
+    collections::HashMap,
+    hash::{DefaultHasher, Hash, Hasher},
+    sync::{
+        Arc,
+        atomic::{AtomicU8, Ordering},
+    },
+};
+
+use actix_web::{HttpResponse, web};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use supplier_registry::{
+    config::Config,
+    db,
+    error::{ApiError, Problem},
+    http::ApiJson,
+    startup::Application,
+    telemetry,
+};
+use tokio::{net::TcpListener, sync::OnceCell};
+use url::Url;
+
+/// The PostgreSQL server the tests use (its `postgres` database).
+pub fn admin_url() -> Url {
+    let raw = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    Url::parse(&raw).expect("TEST_DATABASE_URL is a URL")
+}
+
+pub fn url_for(name: &str) -> String {
+    let mut url = admin_url();
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+/// The template's name changes whenever a migration file changes, so a stale template is never
+/// cloned.
+fn template_name() -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut files: Vec<_> = walk(&dir);
+    files.sort();
+    let mut hasher = DefaultHasher::new();
+    for file in files {
+        file.to_string_lossy().hash(&mut hasher);
+        std::fs::read(&file)
+            .expect("migration readable")
+            .hash(&mut hasher);
+    }
+    format!("sr_template_{:016x}", hasher.finish())
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("migrations dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+/// Creates the migrated template once (several test processes may race: an advisory lock
+/// serialises them, and the template is built under another name and renamed when complete).
+async fn template() -> &'static str {
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = template_name();
+            let mut conn = AsyncPgConnection::establish(admin_url().as_str())
+                .await
+                .expect("PostgreSQL is reachable for the tests (see README)");
+            diesel::sql_query("SELECT pg_advisory_lock(727272)")
+                .execute(&mut conn)
+                .await
+                .expect("advisory lock");
+            if !db::database_exists(&mut conn, &name).await.expect("query") {
+                let building = format!("{name}_wip");
+                db::drop_database(admin_url().as_str(), &building)
+                    .await
+                    .expect("drop stale wip template");
+                diesel::sql_query(format!("CREATE DATABASE {}", db::quote_ident(&building)))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create template");
+                db::run_migrations(&url_for(&building))
+                    .await
+                    .expect("migrate template");
+                diesel::sql_query(format!(
+                    "ALTER DATABASE {} RENAME TO {}",
+                    db::quote_ident(&building),
+                    db::quote_ident(&name)
+                ))
+                .execute(&mut conn)
+                .await
+                .expect("rename template");
+            }
+            // The lock goes with the connection.
+            drop(conn);
+            name
+        })
+        .await
+}
+
+/// A database of its own for one test, dropped when the test ends.
+pub struct TestDb {
+    pub name: String,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let template = template().await;
+        let name = format!("sr_test_{}", uuid::Uuid::now_v7().simple());
+        let mut conn = AsyncPgConnection::establish(admin_url().as_str())
+            .await
+            .expect("connect");
+        // Two clones of one template at the same instant can collide; try again briefly.
+        for attempt in 0.. {
+            let sql = format!(
+                "CREATE DATABASE {} TEMPLATE {}",
+                db::quote_ident(&name),
+                db::quote_ident(template)
+            );
+            match diesel::sql_query(sql).execute(&mut conn).await {
+                Ok(_) => break,
+                Err(e) if attempt < 20 => {
+                    let _ = e;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("could not clone the template: {e}"),
+            }
+        }
+        Self { name }
+    }
+
+    pub fn url(&self) -> String {
+        url_for(&self.name)
+    }
+
+    /// A URL to this database through another port (a proxy).
+    pub fn url_via(&self, port: u16) -> String {
+        let mut url = Url::parse(&self.url()).expect("url");
+        url.set_host(Some("127.0.0.1")).expect("host");
+        url.set_port(Some(port)).expect("port");
+        url.to_string()
+    }
+
+    pub async fn connect(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.url())
+            .await
+            .expect("connect to test db")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime, which cannot block on another future: use a
+        // thread with a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(db::drop_database(admin_url().as_str(), &name))
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+}
+
+/// Starts the server on its own database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_, _| {}).await
+}
+
+/// Starts the server; `customize` may change the environment it is configured from (it gets the
+/// test database too, to point the service at it through a proxy, say).
+pub async fn spawn_app_with(
+    customize: impl FnOnce(&TestDb, &mut HashMap<String, String>),
+) -> TestApp {
+    telemetry::init_for_tests();
+    let db = TestDb::new().await;
+    let mut env: HashMap<String, String> = [
+        ("DATABASE_URL", db.url()),
+        ("LISTEN_ADDR", "127.0.0.1:0".into()),
+        ("HTTP_WORKERS", "1".into()),
+        ("DATABASE_POOL_SIZE", "4".into()),
+        ("SHUTDOWN_TIMEOUT_SECONDS", "1".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    customize(&db, &mut env);
+    let config = Config::from_lookup(|name| env.get(name).cloned()).expect("test config");
+    let app = Application::build_with(config, Some(probe_routes))
+        .await
+        .expect("build app");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        db,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// Asserts a problem+json response of `status` and returns its body.
+pub async fn assert_problem(resp: reqwest::Response, status: u16) -> Problem {
+    assert_eq!(resp.status().as_u16(), status, "status");
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let request_id = resp
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("x-request-id header")
+        .to_owned();
+    let path = resp.url().path().to_owned();
+    let problem: Problem = resp.json().await.expect("problem body");
+    assert_eq!(problem.status, status);
+    assert!(
+        problem
+            .problem_type
+            .starts_with("tag:supplier-registry,2026:problem:")
+    );
+    assert!(!problem.title.is_empty() && !problem.detail.is_empty());
+    assert_eq!(problem.instance.as_deref(), Some(path.as_str()));
+    assert_eq!(problem.request_id.as_deref(), Some(request_id.as_str()));
+    problem
+}
+
+// ---- probe routes: exist only in the test server, to drive the shared JSON and error plumbing.
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeContact {
+    pub name: String,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Probe {
+    pub name: String,
+    #[serde(default)]
+    pub contacts: Vec<ProbeContact>,
+}
+
+fn probe_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/__probe/echo",
+        web::post().to(|body: ApiJson<Probe>| async move { HttpResponse::Ok().json(body.0) }),
+    )
+    .route(
+        "/__probe/fail",
+        web::get().to(|| async {
+            Err::<HttpResponse, _>(ApiError::Internal(anyhow::anyhow!(
+                "SELECT secret FROM pg_authid at /src/db/mod.rs:42"
+            )))
+        }),
+    );
+}
+
+// ---- a TCP proxy in front of PostgreSQL, to take the database away and give it back.
+
+const PASS: u8 = 0;
+const REFUSE: u8 = 1;
+const STALL: u8 = 2;
+
+pub struct DbProxy {
+    pub port: u16,
+    mode: Arc<AtomicU8>,
+    generation: tokio::sync::watch::Sender<u64>,
+}
+
+impl DbProxy {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let port = listener.local_addr().expect("addr").port();
+        let mode = Arc::new(AtomicU8::new(PASS));
+        let (generation, _) = tokio::sync::watch::channel(0u64);
+        let target = format!(
+            "{}:{}",
+            admin_url().host_str().unwrap_or("127.0.0.1"),
+            admin_url().port().unwrap_or(5432)
+        );
+        let (mode2, gen2) = (mode.clone(), generation.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                match AtomicU8::load(&mode2, Ordering::SeqCst) {
+                    REFUSE => drop(inbound),
+                    STALL => {
+                        // Hold the socket open and say nothing, like a hung server.
+                        tokio::spawn(async move {
+                            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                            drop(inbound);
+                        });
+                    }
+                    _ => {
+                        let target = target.clone();
+                        let mut cut = gen2.subscribe();
+                        tokio::spawn(async move {
+                            let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await
+                            else {
+                                return;
+                            };
+                            tokio::select! {
+                                _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                                _ = cut.changed() => {}
+                            }
+                        });
+                    }
+                }
+            }
+        });
+        Self {
+            port,
+            mode,
+            generation,
+        }
+    }
+
+    /// The database goes away: open connections are closed and new ones refused.
+    pub fn cut(&self) {
+        AtomicU8::store(&self.mode, REFUSE, Ordering::SeqCst);
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// New connections hang without an answer; open connections are closed.
+    pub fn stall(&self) {
+        AtomicU8::store(&self.mode, STALL, Ordering::SeqCst);
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// The database is back.
+    pub fn restore(&self) {
+        AtomicU8::store(&self.mode, PASS, Ordering::SeqCst);
+    }
+}
+
+/// Runs SQL on the test database directly (to arrange a fixture or sabotage).
+pub async fn exec(db: &TestDb, sql: &str) {
+    let mut conn = db.connect().await;
+    diesel::sql_query(sql)
+        .execute(&mut conn)
+        .await
+        .expect("exec sql");
+}
