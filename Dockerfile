@@ -9,7 +9,8 @@ RUN cargo build --release --locked --bin supplier-registry \
  && cp target/release/supplier-registry /usr/local/bin/supplier-registry
 
 FROM debian:bookworm-slim
-RUN useradd --system --uid 10001 --no-create-home app
+RUN useradd --system --uid 10001 --no-create-home app \
+ && mkdir /keys && chown app /keys
 COPY --from=build /usr/local/bin/supplier-registry /usr/local/bin/supplier-registry
 USER app
 ENV LISTEN_ADDR=0.0.0.0:8080 \

@@ -6,7 +6,18 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
 
-use crate::{config::Config, db, openapi, startup::Application, telemetry};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+
+use crate::{
+    auth::{Role, secrets::DigestKey},
+    config::Config,
+    db,
+    error::ApiError,
+    openapi,
+    routes::{self, clients::CreateClientRequest, users::CreateUserRequest},
+    startup::Application,
+    telemetry,
+};
 
 #[derive(Debug, Parser)]
 #[command(name = "supplier-registry", version, about)]
@@ -27,6 +38,53 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Create accounts (the first admin, partner systems).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Manage the token signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Write a new Ed25519 signing key into DIR, named by the current time so that it sorts last
+    /// (it signs from the next start on); prints its key id.
+    Generate {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Do nothing when DIR already holds a key (for first starts).
+        #[arg(long)]
+        if_empty: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an API client; prints `{"id", "client_id", "client_secret"}` (the secret only now).
+    CreateClient {
+        #[arg(long)]
+        name: String,
+        /// admin, agency, supplier or viewer.
+        #[arg(long)]
+        role: Role,
+        /// Countries an agency acts in, comma-separated (MX,CR).
+        #[arg(long, value_delimiter = ',')]
+        countries: Vec<String>,
+    },
+    /// Create a user; reads the password from standard input and prints `{"id", "email"}`.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        /// admin, agency, supplier or viewer.
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        name: Option<String>,
+        /// Countries an agency acts in, comma-separated (MX,CR).
+        #[arg(long, value_delimiter = ',')]
+        countries: Vec<String>,
+    },
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -40,7 +98,71 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config()?;
             actix_web::rt::System::new().block_on(serve(config))
         }
+        Command::Keys(KeysCommand::Generate { dir, if_empty }) => generate_key(&dir, if_empty),
+        Command::Admin(command) => {
+            let config = load_config()?;
+            actix_web::rt::System::new().block_on(admin(config, command))
+        }
     }
+}
+
+async fn admin(config: Config, command: AdminCommand) -> anyhow::Result<()> {
+    prepare_database(&config).await?;
+    let mut conn = AsyncPgConnection::establish(config.database_url.expose_secret())
+        .await
+        .context("Failed to connect to the database")?;
+    let line = match command {
+        AdminCommand::CreateClient {
+            name,
+            role,
+            countries,
+        } => {
+            let digest_key = DigestKey::from_config(&config);
+            let created = routes::clients::insert_client(
+                &digest_key,
+                &mut conn,
+                CreateClientRequest {
+                    name,
+                    role,
+                    countries,
+                },
+            )
+            .await
+            .map_err(explain)?;
+            serde_json::json!({
+                "id": created.row.id,
+                "client_id": created.row.client_id,
+                "client_secret": created.secret,
+            })
+        }
+        AdminCommand::CreateUser {
+            email,
+            role,
+            name,
+            countries,
+        } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("Failed to read the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let row = routes::users::insert_user(
+                &mut conn,
+                CreateUserRequest {
+                    email,
+                    password,
+                    role,
+                    name,
+                    countries,
+                },
+            )
+            .await
+            .map_err(explain)?;
+            serde_json::json!({ "id": row.id, "email": row.email })
+        }
+    };
+    println!("{line}");
+    Ok(())
 }
 
 fn load_config() -> anyhow::Result<Config> {
@@ -61,6 +183,32 @@ fn write_openapi(out: Option<PathBuf>) -> anyhow::Result<()> {
                 .context("Failed to write to standard output")
         }
     }
+}
+
+fn generate_key(dir: &std::path::Path, if_empty: bool) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("Failed to create {}", dir.display()))?;
+    let has_key = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .any(|e| e.path().extension().is_some_and(|x| x == "pem"));
+    if if_empty && has_key {
+        return Ok(());
+    }
+    let kid = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let path = dir.join(format!("{kid}.pem"));
+    let pem = crate::auth::keys::generate_pem()?;
+    write_private(&path, &pem).with_context(|| format!("Failed to write {}", path.display()))?;
+    println!("{kid}");
+    Ok(())
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
 }
 
 /// How long start-up waits for PostgreSQL to accept connections.
@@ -102,6 +250,20 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     app.run_until_stopped().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// An API error as a command-line message, listing each broken rule.
+fn explain(err: ApiError) -> anyhow::Error {
+    let problem = err.problem();
+    if problem.errors.is_empty() {
+        return anyhow::Error::new(err);
+    }
+    let rules: Vec<String> = problem
+        .errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect();
+    anyhow::anyhow!("{}", rules.join("; "))
 }
 
 #[cfg(test)]

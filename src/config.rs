@@ -3,7 +3,7 @@
 //! A missing or invalid value stops the process with a message that names the variable. Secrets
 //! (the database URL may carry a password) are kept in [`SecretString`], so `Debug` never prints them.
 
-use std::{fmt, net::SocketAddr, time::Duration};
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
@@ -46,6 +46,21 @@ pub struct Config {
     pub http_workers: usize,
     /// How long a graceful shutdown waits for in-flight requests.
     pub shutdown_timeout: Duration,
+    /// Lifetime of access tokens.
+    pub access_token_ttl: Duration,
+    /// Lifetime of refresh tokens.
+    pub refresh_token_ttl: Duration,
+    /// Directory of Ed25519 private keys (PKCS#8 PEM, `*.pem`); the last by file name signs, all
+    /// verify. Required in production; development generates a key when unset.
+    pub jwt_signing_keys_dir: Option<PathBuf>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    /// Key of the digests that stand in for client secrets and refresh tokens, and of cursors.
+    /// Required in production.
+    pub secret_digest_key: Option<SecretString>,
+    /// Requests per second per caller (per IP for anonymous callers); 0 turns every limit off.
+    pub rate_limit_per_second: u32,
+    pub rate_limit_burst: u32,
 }
 
 /// A configuration error; its message always names the variable.
@@ -96,6 +111,23 @@ impl Config {
 
         let default_workers = std::thread::available_parallelism().map_or(2, |n| n.get());
 
+        let jwt_signing_keys_dir = get("JWT_SIGNING_KEYS_DIR").map(PathBuf::from);
+        let secret_digest_key = get("SECRET_DIGEST_KEY");
+        if let Some(key) = &secret_digest_key
+            && key.len() < 32
+        {
+            return Err(err("SECRET_DIGEST_KEY", "must be at least 32 bytes long"));
+        }
+        if app_env == AppEnv::Production {
+            if jwt_signing_keys_dir.is_none() {
+                return Err(err("JWT_SIGNING_KEYS_DIR", "is required in production"));
+            }
+            if secret_digest_key.is_none() {
+                return Err(err("SECRET_DIGEST_KEY", "is required in production"));
+            }
+        }
+        let rate_limit_per_second = ranged(&get, "RATE_LIMIT_PER_SECOND", 20, 0, 1_000_000)?;
+
         Ok(Self {
             database_url: SecretString::from(database_url),
             listen_addr: parsed(&get, "LISTEN_ADDR", "127.0.0.1:8080".parse().ok())?,
@@ -126,6 +158,32 @@ impl Config {
                 0,
                 3600,
             )?),
+            access_token_ttl: Duration::from_secs(ranged(
+                &get,
+                "ACCESS_TOKEN_TTL_SECONDS",
+                900,
+                10,
+                86_400,
+            )?),
+            refresh_token_ttl: Duration::from_secs(ranged(
+                &get,
+                "REFRESH_TOKEN_TTL_SECONDS",
+                30 * 86_400,
+                60,
+                365 * 86_400,
+            )?),
+            jwt_signing_keys_dir,
+            jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "supplier-registry".into()),
+            jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "supplier-registry".into()),
+            secret_digest_key: secret_digest_key.map(SecretString::from),
+            rate_limit_per_second,
+            rate_limit_burst: ranged(
+                &get,
+                "RATE_LIMIT_BURST",
+                rate_limit_per_second.saturating_mul(2).max(1),
+                1,
+                10_000_000,
+            )?,
         })
     }
 
@@ -290,6 +348,9 @@ mod tests {
             ("CORS_ALLOWED_ORIGINS", "ftp://a.example"),
             ("DATABASE_URL", "mysql://localhost/x"),
             ("DATABASE_URL", "postgres://localhost"),
+            ("SECRET_DIGEST_KEY", "short"),
+            ("ACCESS_TOKEN_TTL_SECONDS", "0"),
+            ("RATE_LIMIT_PER_SECOND", "-1"),
         ];
         for (var, value) in cases {
             let e = config(&[(var, value)]).expect_err(var);
@@ -305,6 +366,22 @@ mod tests {
         let cfg = config(&[("DATABASE_URL", "postgres://u:hunter2@db:5432/reg")]).unwrap();
         assert!(!format!("{cfg:?}").contains("hunter2"));
         assert_eq!(cfg.database_url_for_logs(), "postgres://u:***@db:5432/reg");
+    }
+
+    #[test]
+    fn production_requires_keys_and_a_digest_key() {
+        let e = config(&[("APP_ENV", "production")]).unwrap_err();
+        assert_eq!(e.var, "JWT_SIGNING_KEYS_DIR");
+        let e = config(&[("APP_ENV", "production"), ("JWT_SIGNING_KEYS_DIR", "/k")]).unwrap_err();
+        assert_eq!(e.var, "SECRET_DIGEST_KEY");
+        let key = "k".repeat(32);
+        let cfg = config(&[
+            ("APP_ENV", "production"),
+            ("JWT_SIGNING_KEYS_DIR", "/k"),
+            ("SECRET_DIGEST_KEY", key.as_str()),
+        ])
+        .unwrap();
+        assert!(!format!("{cfg:?}").contains(&key));
     }
 
     #[test]

@@ -72,6 +72,9 @@ pub struct Problem {
     /// Each broken rule, for 400 and 422.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For a 409 duplicate: the id of the resource that already exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing_id: Option<uuid::Uuid>,
 }
 
 impl Problem {
@@ -85,6 +88,10 @@ impl Problem {
             405 => ("method-not-allowed", "This method is not allowed here."),
             408 => ("request-timeout", "The request took too long to arrive."),
             413 => ("payload-too-large", "The request body is too large."),
+            429 => (
+                "rate-limited",
+                "Too many requests; retry after `Retry-After` seconds.",
+            ),
             415 => (
                 "unsupported-media-type",
                 "This media type is not supported.",
@@ -109,6 +116,7 @@ impl Problem {
             instance: None,
             request_id: None,
             errors: Vec::new(),
+            existing_id: None,
         }
     }
 
@@ -137,10 +145,28 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// 401: no usable credentials. `challenge` is the `WWW-Authenticate` value.
+    #[error("unauthorized: {detail}")]
+    Unauthorized { detail: String, challenge: String },
+    /// 403: authenticated, but not allowed. `challenge` is set for a missing scope.
+    #[error("forbidden: {detail}")]
+    Forbidden {
+        detail: String,
+        challenge: Option<String>,
+    },
     #[error("not found: {0}")]
     NotFound(String),
     #[error("method not allowed")]
     MethodNotAllowed { allow: Vec<Method> },
+    /// 409: a duplicate, an illegal state change, or a racing request.
+    #[error("conflict: {detail}")]
+    Conflict {
+        detail: String,
+        existing_id: Option<uuid::Uuid>,
+    },
+    /// 412: `If-Match` does not match the current version.
+    #[error("precondition failed")]
+    PreconditionFailed,
     #[error("payload too large (limit {limit} bytes)")]
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type: {0}")]
@@ -151,6 +177,12 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// 428: `If-Match` is required here.
+    #[error("precondition required")]
+    PreconditionRequired,
+    /// 429: too many requests from this caller.
+    #[error("too many requests")]
+    TooManyRequests { retry_after: u32 },
     /// 503: the database is down or no connection was free in time.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -160,6 +192,20 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::Forbidden {
+            detail: detail.into(),
+            challenge: None,
+        }
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            detail: detail.into(),
+            existing_id: None,
+        }
+    }
+
     pub fn bad_request(field: &str, code: &str, message: impl Into<String>) -> Self {
         let message = message.into();
         Self::BadRequest {
@@ -184,7 +230,33 @@ impl ApiError {
                 errors: errors.clone(),
                 ..Problem::new(status, "bad-request", detail.clone())
             },
+            Self::Unauthorized { detail, .. } => {
+                Problem::new(status, "unauthorized", detail.clone())
+            }
+            Self::Forbidden { detail, .. } => Problem::new(status, "forbidden", detail.clone()),
             Self::NotFound(detail) => Problem::new(status, "not-found", detail.clone()),
+            Self::Conflict {
+                detail,
+                existing_id,
+            } => Problem {
+                existing_id: *existing_id,
+                ..Problem::new(status, "conflict", detail.clone())
+            },
+            Self::PreconditionFailed => Problem::new(
+                status,
+                "precondition-failed",
+                "`If-Match` does not match the current version; fetch the resource again.",
+            ),
+            Self::PreconditionRequired => Problem::new(
+                status,
+                "precondition-required",
+                "Send `If-Match` with the resource's current `ETag`.",
+            ),
+            Self::TooManyRequests { retry_after } => Problem::new(
+                status,
+                "rate-limited",
+                format!("Too many requests; retry in {retry_after} s."),
+            ),
             Self::MethodNotAllowed { allow } => {
                 let allowed: Vec<&str> = allow.iter().map(Method::as_str).collect();
                 Problem::new(
@@ -212,7 +284,11 @@ impl ApiError {
 
     /// Seconds a client should wait before trying again, where that applies.
     fn retry_after(&self) -> Option<u32> {
-        matches!(self, Self::Unavailable(_)).then_some(1)
+        match self {
+            Self::Unavailable(_) => Some(1),
+            Self::TooManyRequests { retry_after } => Some(*retry_after),
+            _ => None,
+        }
     }
 }
 
@@ -220,7 +296,13 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -237,6 +319,16 @@ impl ResponseError for ApiError {
             let allowed: Vec<&str> = allow.iter().map(Method::as_str).collect();
             response.insert_header((header::ALLOW, allowed.join(", ")));
         }
+        match self {
+            Self::Unauthorized { challenge, .. }
+            | Self::Forbidden {
+                challenge: Some(challenge),
+                ..
+            } => {
+                response.insert_header((header::WWW_AUTHENTICATE, challenge.as_str()));
+            }
+            _ => {}
+        }
         if let Some(seconds) = self.retry_after() {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
@@ -251,6 +343,9 @@ impl From<diesel::result::Error> for ApiError {
             Error::NotFound => Self::NotFound("No such resource.".into()),
             Error::DatabaseError(Kind::UnableToSendCommand | Kind::ClosedConnection, _) => {
                 Self::Unavailable("The database is unreachable; try again shortly.".into())
+            }
+            Error::DatabaseError(Kind::UniqueViolation, _) => {
+                Self::conflict("A resource with these values already exists.")
             }
             Error::DatabaseError(Kind::SerializationFailure, _) => {
                 Self::Unavailable("The request conflicted with another; try again.".into())

@@ -8,14 +8,17 @@ use actix_web::{
     App, HttpResponse, HttpServer,
     dev::{Server, ServerHandle},
     http::{Method, header},
-    middleware::{Compress, from_fn},
+    middleware::{Compress, Condition, from_fn},
     web,
 };
 use anyhow::Context;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
+use actix_governor::Governor;
+
 use crate::{
+    auth::{keys::KeySet, password, rate_limit, secrets::DigestKey, tokens::Authority},
     config::{Config, CorsOrigins},
     db,
     http::{
@@ -44,10 +47,28 @@ impl Application {
 
     pub async fn build_with(config: Config, extra: ExtraRoutes) -> anyhow::Result<Self> {
         let pool = db::build_pool(&config)?;
+        let authority = Authority::new(KeySet::load(&config)?, &config);
+        let digest_key = DigestKey::from_config(&config);
+        let limiter = rate_limit::config(&config);
+        if let Some(limiter) = &limiter {
+            let limiter = limiter.limiter().clone();
+            // Forget callers that have been quiet, so the limiter's memory stays bounded.
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                    limiter.retain_recent();
+                    limiter.shrink_to_fit();
+                }
+            });
+        }
+        // The dummy hash that unknown logins are checked against, computed before the first login.
+        tokio::task::spawn_blocking(password::warm_up);
         let spec = openapi::spec();
         let state = web::Data::new(AppState {
             pool,
             metrics: Metrics::new().context("Failed to register the metrics")?,
+            authority,
+            digest_key,
             routes: RouteTable::from_spec(&spec)
                 .with("/docs", &[Method::GET])
                 .with("/docs/{_:.*}", &[Method::GET]),
@@ -62,6 +83,8 @@ impl Application {
         let port = listener.local_addr()?.port();
 
         let app_state = state.clone();
+        // `Condition` needs a middleware even when limits are off; this one is never used then.
+        let fallback_limiter = rate_limit::disabled_config();
         let server = HttpServer::new(move || {
             let config = &app_state.config;
             let app = App::new()
@@ -71,6 +94,10 @@ impl Application {
                 .app_data(json::json_config(config.max_body_bytes))
                 .app_data(json::query_config())
                 .app_data(json::path_config())
+                .wrap(Condition::new(
+                    limiter.is_some(),
+                    Governor::new(limiter.as_ref().unwrap_or(&fallback_limiter)),
+                ))
                 .wrap(cors(&config.cors_allowed_origins))
                 // Outside CORS so that its refusals become problems too; inside compression so
                 // that the problem body it writes is the one compressed.

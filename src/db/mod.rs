@@ -1,6 +1,7 @@
 //! Everything that knows SQL: the connection pool, database creation, embedded migrations and the
 //! readiness check. Query functions take `&mut AsyncPgConnection`; the caller owns the transaction.
 
+pub mod accounts;
 pub mod schema;
 
 use std::{sync::LazyLock, time::Duration};

@@ -136,6 +136,31 @@ fn data_error(path: &str, err: &serde_json::Error) -> FieldError {
     FieldError::new(field, code, message)
 }
 
+/// For merge-patch fields: absent → `None`, `null` → `Some(None)`, a value → `Some(Some(v))`.
+/// Use with `#[serde(default, deserialize_with = "double_option")]`.
+pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}
+
+/// A merge-patch field that may be left out but not cleared: `null` is a 422 naming it.
+pub fn not_null<T>(
+    field: &str,
+    value: Option<Option<T>>,
+    errors: &mut Vec<FieldError>,
+) -> Option<T> {
+    match value {
+        Some(None) => {
+            errors.push(FieldError::new(field, "not_null", "cannot be null"));
+            None
+        }
+        other => other.flatten(),
+    }
+}
+
 /// For actix's `web::Json` (used by no handler of ours, but kept consistent).
 pub fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()

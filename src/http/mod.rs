@@ -1,9 +1,11 @@
 //! HTTP plumbing shared by every resource; no business rules here.
 
+pub mod etag;
 pub mod fallback;
 pub mod json;
 pub mod metrics;
 pub mod observe;
+pub mod pagination;
 pub mod request_id;
 
 pub use json::ApiJson;

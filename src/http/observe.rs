@@ -32,6 +32,7 @@ pub async fn observe(
         request_id = %request_id,
         method = %req.method(),
         path = %req.path(),
+        principal = tracing::field::Empty,
     );
     let state = req.app_data::<web::Data<AppState>>().cloned();
 

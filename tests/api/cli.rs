@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::helpers::{admin_url, url_for};
+use crate::helpers::{DIGEST_KEY, KeysDir, admin_url, spawn_app, url_for};
 
 const BIN: &str = env!("CARGO_BIN_EXE_supplier-registry");
 
@@ -58,8 +58,12 @@ fn openapi_out_writes_the_committed_document() {
 #[tokio::test]
 async fn serve_creates_its_database_migrates_serves_and_stops_on_sigterm() {
     let name = format!("sr_test_cli_{}", uuid::Uuid::now_v7().simple());
+    let keys = KeysDir::new();
+    keys.add("k1");
     let mut child = Command::new(BIN)
         .arg("serve")
+        .env("JWT_SIGNING_KEYS_DIR", &keys.0)
+        .env("SECRET_DIGEST_KEY", DIGEST_KEY)
         .env("DATABASE_URL", url_for(&name))
         .env("LISTEN_ADDR", "127.0.0.1:0")
         .env("APP_ENV", "production")
@@ -139,4 +143,121 @@ async fn serve_creates_its_database_migrates_serves_and_stops_on_sigterm() {
     supplier_registry::db::drop_database(admin_url().as_str(), &name)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn admin_create_client_and_create_user_print_working_credentials_once() {
+    let app = spawn_app().await;
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env("DATABASE_URL", app.db.url())
+            .env("SECRET_DIGEST_KEY", crate::helpers::DIGEST_KEY)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+
+    let client = run(
+        &[
+            "admin",
+            "create-client",
+            "--name",
+            "SE onboarding",
+            "--role",
+            "agency",
+            "--countries",
+            "MX,CR",
+        ],
+        "",
+    );
+    let user = run(
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "first.admin@example.mx",
+            "--role",
+            "admin",
+        ],
+        "a long enough password\n",
+    );
+    let bad = run(
+        &["admin", "create-user", "--email", "nope", "--role", "admin"],
+        "short\n",
+    );
+
+    assert!(
+        client.status.success(),
+        "{}",
+        String::from_utf8_lossy(&client.stderr)
+    );
+    let stdout = String::from_utf8(client.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "one JSON line: {stdout}");
+    let created: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let (id, secret) = (
+        created["client_id"].as_str().unwrap(),
+        created["client_secret"].as_str().unwrap(),
+    );
+    assert!(created["id"].as_str().is_some());
+    let token = app
+        .token_request(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ])
+        .await;
+    assert_eq!(token.status().as_u16(), 200);
+
+    assert!(
+        user.status.success(),
+        "{}",
+        String::from_utf8_lossy(&user.stderr)
+    );
+    let created: serde_json::Value = serde_json::from_slice(&user.stdout).unwrap();
+    assert_eq!(created["email"], "first.admin@example.mx");
+    app.login("first.admin@example.mx", "a long enough password")
+        .await;
+
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("email:") && stderr.contains("password:"),
+        "{stderr}"
+    );
+    assert!(bad.stdout.is_empty());
+}
+
+#[test]
+fn keys_generate_writes_a_private_key_once_with_if_empty() {
+    let dir = KeysDir::new();
+
+    let first = Command::new(BIN)
+        .args(["keys", "generate", "--if-empty", "--dir"])
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+    let second = Command::new(BIN)
+        .args(["keys", "generate", "--if-empty", "--dir"])
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+
+    assert!(first.status.success() && second.status.success());
+    let kid = String::from_utf8(first.stdout).unwrap().trim().to_owned();
+    assert!(second.stdout.is_empty());
+    let files: Vec<_> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files, [dir.0.join(format!("{kid}.pem"))]);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&files[0]).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(supplier_registry::auth::keys::KeySet::from_dir(&dir.0).is_ok());
 }

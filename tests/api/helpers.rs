@@ -180,7 +180,37 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: TestDb,
+    /// The PEM of the key that signs this server's tokens (to forge tokens in tests).
+    pub signing_pem: String,
+    pub signing_kid: String,
+    pub keys_dir: KeysDir,
 }
+
+/// A directory of signing keys, removed with the test.
+pub struct KeysDir(pub std::path::PathBuf);
+
+impl KeysDir {
+    pub fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("sr-keys-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).expect("keys dir");
+        Self(dir)
+    }
+
+    /// Adds a key named `kid` and returns its PEM.
+    pub fn add(&self, kid: &str) -> String {
+        let pem = supplier_registry::auth::keys::generate_pem().expect("key");
+        std::fs::write(self.0.join(format!("{kid}.pem")), &pem).expect("write key");
+        pem
+    }
+}
+
+impl Drop for KeysDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub const DIGEST_KEY: &str = "test digest key, thirty-two bytes or more";
 
 /// Starts the server on its own database.
 pub async fn spawn_app() -> TestApp {
@@ -194,7 +224,13 @@ pub async fn spawn_app_with(
 ) -> TestApp {
     telemetry::init_for_tests();
     let db = TestDb::new().await;
+    let keys = KeysDir::new();
+    let signing_kid = "2026-11-27-a".to_owned();
+    let signing_pem = keys.add(&signing_kid);
     let mut env: HashMap<String, String> = [
+        ("JWT_SIGNING_KEYS_DIR", keys.0.display().to_string()),
+        ("SECRET_DIGEST_KEY", DIGEST_KEY.to_owned()),
+        ("RATE_LIMIT_PER_SECOND", "0".to_owned()),
         ("DATABASE_URL", db.url()),
         ("LISTEN_ADDR", "127.0.0.1:0".into()),
         ("HTTP_WORKERS", "1".into()),
@@ -218,6 +254,9 @@ pub async fn spawn_app_with(
             .build()
             .expect("client"),
         db,
+        signing_pem,
+        signing_kid,
+        keys_dir: keys,
     }
 }
 
@@ -234,6 +273,71 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Creates a user of `role` straight through the library (as `admin create-user` does) and
+    /// logs it in; returns its id and access token.
+    pub async fn user_with_role(&self, role: &str) -> TestUser {
+        let email = format!("{role}-{}@example.mx", uuid::Uuid::now_v7().simple());
+        let password = "correct horse battery staple".to_owned();
+        let mut conn = self.db.connect().await;
+        let row = supplier_registry::routes::users::insert_user(
+            &mut conn,
+            supplier_registry::routes::users::CreateUserRequest {
+                email: email.clone(),
+                password: password.clone(),
+                role: role.parse().expect("role"),
+                name: Some(format!("Test {role}")),
+                countries: vec![],
+            },
+        )
+        .await
+        .expect("create user");
+        let tokens = self.login(&email, &password).await;
+        TestUser {
+            id: row.id,
+            email,
+            password,
+            token: tokens["access_token"].as_str().expect("token").to_owned(),
+            refresh_token: tokens["refresh_token"]
+                .as_str()
+                .expect("refresh")
+                .to_owned(),
+        }
+    }
+
+    /// Password grant; panics unless it succeeds.
+    pub async fn login(&self, email: &str, password: &str) -> serde_json::Value {
+        let resp = self
+            .token_request(&[
+                ("grant_type", "password"),
+                ("username", email),
+                ("password", password),
+            ])
+            .await;
+        assert_eq!(resp.status().as_u16(), 200, "login of {email}");
+        resp.json().await.expect("token json")
+    }
+
+    pub async fn token_request(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url("/v1/auth/token"))
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// A request with a bearer token.
+    pub fn authed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+    }
+
     pub async fn post_json(&self, path: &str, body: &str) -> reqwest::Response {
         self.client
             .post(self.url(path))
@@ -243,6 +347,14 @@ impl TestApp {
             .await
             .expect("request")
     }
+}
+
+pub struct TestUser {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub password: String,
+    pub token: String,
+    pub refresh_token: String,
 }
 
 /// Asserts a problem+json response of `status` and returns its body.

@@ -1,6 +1,8 @@
 //! The one integration-test binary: black-box tests over HTTP against the real server and a real
 //! PostgreSQL database per test.
 
+mod accounts;
+mod auth;
 mod cli;
 mod errors;
 mod helpers;

@@ -1,0 +1,4 @@
+DROP TABLE login_failures;
+DROP TABLE refresh_tokens;
+DROP TABLE api_clients;
+DROP TABLE users;

@@ -1,0 +1,5 @@
+//! Pure types and rules: no actix, no diesel, no I/O. Request DTOs become these through `parse`
+//! functions that report every broken rule at once, each naming its field.
+
+pub mod accounts;
+pub mod codes;

@@ -1,0 +1,306 @@
+//! People's accounts: `/v1/users`. Admins manage every account; an agency may create `supplier`
+//! users. A user is created with a password (Argon2id-hashed, never shown again).
+
+use actix_web::{HttpResponse, get, http::header, patch, post, web};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    auth::{Principal, Role, Scope, password},
+    db::accounts::{self, NewUserRow, UserChanges, UserRow, flatten},
+    domain::{
+        accounts::{check_email, check_name, check_password},
+        codes::check_countries,
+    },
+    error::{ApiError, FieldError},
+    http::{
+        ApiJson,
+        etag::{IfMatch, etag},
+        json::{double_option, not_null},
+        pagination::{ApiQuery, Page, PageParams, page},
+    },
+    state::AppState,
+};
+
+/// A user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResponse {
+    pub id: Uuid,
+    #[schema(example = "officer@economia.gob.mx")]
+    pub email: String,
+    pub name: Option<String>,
+    pub role: Role,
+    /// For agencies: the countries they act in (empty: all).
+    #[schema(example = json!(["MX"]))]
+    pub countries: Vec<String>,
+    /// A disabled account cannot log in, and its tokens stop working at once.
+    pub disabled: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<UserRow> for UserResponse {
+    fn from(row: UserRow) -> Self {
+        Self {
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            role: Role::parse(&row.role).unwrap_or(Role::Viewer),
+            countries: flatten(row.countries),
+            disabled: row.disabled,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// A new user.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    #[schema(example = "officer@economia.gob.mx", max_length = 254)]
+    pub email: String,
+    /// 12 to 1024 characters.
+    #[schema(min_length = 12, max_length = 1024, format = Password)]
+    pub password: String,
+    pub role: Role,
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    /// ISO 3166-1 alpha-2 codes; for agencies, the countries they act in.
+    #[serde(default)]
+    pub countries: Vec<String>,
+}
+
+/// A JSON Merge Patch of a user: fields left out stay as they are; `null` clears `name` and
+/// `countries`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Role>)]
+    pub role: Option<Option<Role>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub countries: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<bool>)]
+    pub disabled: Option<Option<bool>>,
+}
+
+fn user_response(status: actix_web::http::StatusCode, row: UserRow) -> HttpResponse {
+    let mut resp = HttpResponse::build(status);
+    resp.insert_header((header::ETAG, etag(row.version)));
+    if status == actix_web::http::StatusCode::CREATED {
+        resp.insert_header((header::LOCATION, format!("/v1/users/{}", row.id)));
+    }
+    resp.json(UserResponse::from(row))
+}
+
+/// Create a user.
+///
+/// Admins create any role; an agency may create `supplier` users (scope `write`). The password
+/// is stored as an Argon2id hash. A second account with the same e-mail (compared without case)
+/// is 409 with `existing_id`.
+#[utoipa::path(
+    operation_id = "users_create",
+    tag = "accounts",
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Created.", body = UserResponse,
+            headers(("Location" = String, description = "/v1/users/{id}"), ("ETag" = String, description = "Version tag"))),
+        (status = 403, description = "Role or scope not allowed.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The e-mail is taken (`existing_id`).", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []))
+)]
+#[post("/users")]
+pub async fn create_user(
+    principal: Principal,
+    state: web::Data<AppState>,
+    body: ApiJson<CreateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.0;
+    principal.require_role(&[Role::Admin, Role::Agency])?;
+    if principal.role == Role::Agency && req.role != Role::Supplier {
+        return Err(ApiError::forbidden(
+            "An agency may create `supplier` users only.",
+        ));
+    }
+    principal.require_scope(if principal.role == Role::Admin {
+        Scope::Admin
+    } else {
+        Scope::Write
+    })?;
+
+    let mut conn = state.pool.get().await?;
+    let row = insert_user(&mut conn, req).await?;
+    Ok(user_response(actix_web::http::StatusCode::CREATED, row))
+}
+
+/// Checks and stores a new user, as `POST /v1/users` and `supplier-registry admin create-user`
+/// make them; the errors name their fields, and a taken e-mail is 409 with `existing_id`.
+pub async fn insert_user(
+    conn: &mut diesel_async::AsyncPgConnection,
+    req: CreateUserRequest,
+) -> Result<UserRow, ApiError> {
+    let mut errors = Vec::<FieldError>::new();
+    let email = check_email("email", &req.email, &mut errors);
+    check_password("password", &req.password, &mut errors);
+    let name = req
+        .name
+        .as_deref()
+        .map(|n| check_name("name", n, &mut errors));
+    check_countries("countries", &req.countries, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::unprocessable(errors));
+    }
+    let hash = password::hash(SecretString::from(req.password)).await?;
+    let inserted = accounts::insert_user(
+        conn,
+        &NewUserRow {
+            id: Uuid::now_v7(),
+            email: &email,
+            name: name.as_deref(),
+            role: req.role.as_str(),
+            countries: &req.countries,
+            password_hash: &hash,
+        },
+    )
+    .await;
+    match inserted {
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Err(ApiError::Conflict {
+            detail: "A user with this e-mail already exists.".into(),
+            existing_id: accounts::find_login(conn, &email).await?.map(|l| l.id),
+        }),
+        other => Ok(other?),
+    }
+}
+
+/// List users.
+///
+/// Admins only. In creation order, `limit` at a time; pass `next_cursor` as `cursor` for more.
+#[utoipa::path(
+    operation_id = "users_list",
+    tag = "accounts",
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of users.", body = Page<UserResponse>)
+    ),
+    security(("bearer" = []))
+)]
+#[get("/users")]
+pub async fn list_users(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: ApiQuery<PageParams>,
+) -> Result<web::Json<Page<UserResponse>>, ApiError> {
+    principal.require_role(&[Role::Admin])?;
+    let limit = query.0.limit()?;
+    let after: Option<Uuid> = query.0.after(&state.digest_key, "users")?;
+    let mut conn = state.pool.get().await?;
+    let rows = accounts::list_users_page(&mut conn, after, limit + 1).await?;
+    Ok(web::Json(page(
+        rows,
+        limit,
+        &state.digest_key,
+        "users",
+        |r| r.id,
+        UserResponse::from,
+    )))
+}
+
+/// Get a user.
+///
+/// Admins only.
+#[utoipa::path(
+    operation_id = "users_get",
+    tag = "accounts",
+    params(("id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The user.", body = UserResponse, headers(("ETag" = String, description = "Version tag")))
+    ),
+    security(("bearer" = []))
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_role(&[Role::Admin])?;
+    let mut conn = state.pool.get().await?;
+    let row = accounts::find_user(&mut conn, *id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("No such user.".into()))?;
+    Ok(user_response(actix_web::http::StatusCode::OK, row))
+}
+
+/// Change a user.
+///
+/// Admins only. A JSON Merge Patch (`application/merge-patch+json`; `application/json` accepted)
+/// of `name`, `role`, `countries` and `disabled`, with `If-Match` set to the current `ETag`.
+/// Disabling an account makes its tokens fail at once.
+#[utoipa::path(
+    operation_id = "users_update",
+    tag = "accounts",
+    params(
+        ("id" = Uuid, Path, description = "The user's id"),
+        ("If-Match" = String, Header, description = "The current ETag")
+    ),
+    request_body(content = UpdateUserRequest, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Changed.", body = UserResponse, headers(("ETag" = String, description = "New version tag"))),
+        (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "`If-Match` is missing.", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ApiJson<UpdateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_role(&[Role::Admin])?;
+    principal.require_scope(Scope::Admin)?;
+    let patch = body.0;
+    let mut errors = Vec::new();
+    let name = patch
+        .name
+        .map(|n| n.map(|n| check_name("name", &n, &mut errors)));
+    let role = not_null("role", patch.role, &mut errors);
+    let disabled = not_null("disabled", patch.disabled, &mut errors);
+    let countries = patch.countries.map(Option::unwrap_or_default);
+    if let Some(countries) = &countries {
+        check_countries("countries", countries, &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::unprocessable(errors));
+    }
+    let id = *id;
+    let mut conn = state.pool.get().await?;
+    let row = diesel_async::AsyncConnection::transaction(&mut *conn, async |conn| {
+        let current = accounts::find_user_for_update(conn, id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("No such user.".into()))?;
+        if_match.check(current.version)?;
+        let changes = UserChanges {
+            name,
+            role: role.map(|r| r.as_str().to_owned()),
+            countries,
+            disabled,
+            version: Some(current.version + 1),
+        };
+        Ok::<_, ApiError>(accounts::update_user(conn, id, &changes).await?)
+    })
+    .await?;
+    Ok(user_response(actix_web::http::StatusCode::OK, row))
+}
