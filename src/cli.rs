@@ -14,7 +14,11 @@ use crate::{
     db,
     error::ApiError,
     openapi,
-    routes::{self, clients::CreateClientRequest, users::CreateUserRequest},
+    routes::{
+        self,
+        clients::CreateClientRequest,
+        users::{CreateUserRequest, NewUser},
+    },
     startup::Application,
     telemetry,
 };
@@ -146,16 +150,16 @@ async fn admin(config: Config, command: AdminCommand) -> anyhow::Result<()> {
                 .read_line(&mut password)
                 .context("Failed to read the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']).to_owned();
-            let row = routes::users::insert_user(
-                &mut conn,
-                CreateUserRequest {
-                    email,
-                    password,
-                    role,
-                    name,
-                    countries,
-                },
-            )
+            let row = NewUser::prepare(CreateUserRequest {
+                email,
+                password,
+                role,
+                name,
+                countries,
+            })
+            .await
+            .map_err(explain)?
+            .store(&mut conn)
             .await
             .map_err(explain)?;
             serde_json::json!({ "id": row.id, "email": row.email })

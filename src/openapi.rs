@@ -47,6 +47,17 @@ impl Modify for CommonParts {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
+            "client_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "An API client's `client_id` and `client_secret` (RFC 6749 §2.3.1), for the token endpoint only.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
                 HttpBuilder::new()

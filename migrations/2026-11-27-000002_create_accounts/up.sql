@@ -56,3 +56,4 @@ CREATE TABLE login_failures (
     failed_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX login_failures_key_idx ON login_failures (key, failed_at);
+CREATE INDEX login_failures_failed_at_idx ON login_failures (failed_at);

@@ -9,6 +9,7 @@ use argon2::{
     password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash},
 };
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
 
 /// A hash with the same parameters as real ones, of a password nobody knows.
 static DUMMY_HASH: LazyLock<String> =
@@ -22,7 +23,13 @@ fn hash_blocking(password: &str) -> anyhow::Result<String> {
     Ok(hash.to_string())
 }
 
+/// At most this many hashes run at once (one per core); more callers wait their turn, so a burst
+/// of logins cannot starve the blocking pool.
+static PERMITS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+
 pub async fn hash(password: SecretString) -> anyhow::Result<String> {
+    let _permit = PERMITS.acquire().await.context("hash permits closed")?;
     tokio::task::spawn_blocking(move || hash_blocking(password.expose_secret()))
         .await
         .context("The hashing task panicked")?
@@ -31,6 +38,9 @@ pub async fn hash(password: SecretString) -> anyhow::Result<String> {
 /// Whether `password` matches `stored`; with no stored hash (unknown account) it does the same
 /// work against a dummy hash and answers false.
 pub async fn verify(password: SecretString, stored: Option<String>) -> bool {
+    let Ok(_permit) = PERMITS.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| DUMMY_HASH.clone());

@@ -5,11 +5,17 @@
 //! The request limiter counts per instance (each instance allows the configured rate). Failed
 //! logins are counted in the database instead (`db::accounts`), so every instance sees them.
 
+use actix_governor::governor::{
+    NotUntil,
+    clock::{Clock, DefaultClock, QuantaInstant},
+};
 use actix_governor::{
     GovernorConfig, GovernorConfigBuilder, KeyExtractor, PeerIpKeyExtractor,
     SimpleKeyExtractionError, governor::middleware::NoOpMiddleware,
 };
-use actix_web::{HttpMessage, dev::ServiceRequest, web};
+use actix_web::{
+    HttpMessage, HttpResponse, HttpResponseBuilder, dev::ServiceRequest, http::header, web,
+};
 
 use super::principal::VerifiedClaims;
 use crate::{config::Config, state::AppState};
@@ -46,6 +52,20 @@ impl KeyExtractor for CallerKey {
             .extract(req)
             .map(|ip| format!("ip:{ip}"))
             .or_else(|_| Ok("ip:unknown".to_owned()))
+    }
+
+    /// 429 with `Retry-After` rounded up to whole seconds (never 0, which would say "now").
+    fn exceed_rate_limit_response(
+        &self,
+        negative: &NotUntil<QuantaInstant>,
+        mut response: HttpResponseBuilder,
+    ) -> HttpResponse {
+        let wait = negative.wait_time_from(DefaultClock::default().now());
+        let seconds = (wait.as_secs_f64().ceil() as u64).max(1);
+        response
+            .insert_header((header::RETRY_AFTER, seconds))
+            .insert_header(("x-ratelimit-after", seconds))
+            .finish()
     }
 
     fn whitelisted_keys(&self) -> Vec<Self::Key> {

@@ -414,7 +414,7 @@ pub async fn revoke_family(conn: &mut AsyncPgConnection, family: Uuid) -> QueryR
 
 // ---- failed logins
 
-/// For each key, how many failures it had in the last `window_seconds`, and how many seconds
+/// How many attempts a key had in the last `window_seconds`, and how many seconds
 /// until the oldest of them leaves the window.
 pub async fn recent_failures(
     conn: &mut AsyncPgConnection,
@@ -440,17 +440,32 @@ pub async fn recent_failures(
     Ok((row.failures, row.retry_after.max(1)))
 }
 
-pub async fn record_failures(conn: &mut AsyncPgConnection, keys: &[String]) -> QueryResult<()> {
+/// Records an attempt under each key; returns the new rows' ids.
+pub async fn record_failures(
+    conn: &mut AsyncPgConnection,
+    keys: &[String],
+) -> QueryResult<Vec<i64>> {
     let rows: Vec<_> = keys
         .iter()
         .map(|k| login_failures::key.eq(k.as_str()))
         .collect();
-    diesel::insert_into(login_failures::table)
+    let ids = diesel::insert_into(login_failures::table)
         .values(rows)
-        .execute(conn)
+        .returning(login_failures::id)
+        .get_results(conn)
         .await?;
     // Keep the table small: nothing older than a day matters.
     diesel::sql_query("DELETE FROM login_failures WHERE failed_at < now() - interval '1 day'")
+        .execute(conn)
+        .await?;
+    Ok(ids)
+}
+
+pub async fn delete_failures(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::delete(login_failures::table.filter(login_failures::id.eq_any(ids)))
         .execute(conn)
         .await
         .map(drop)

@@ -60,8 +60,15 @@ impl FromRequest for IfMatch {
     }
 }
 
-/// An optional `If-Match`, checked when sent.
+/// An `If-Match` read but not yet required, so that a handler can answer 401/403 before 428.
 pub struct OptionalIfMatch(pub Option<IfMatch>);
+
+impl OptionalIfMatch {
+    /// 428 when the header is missing.
+    pub fn required(self) -> Result<IfMatch, ApiError> {
+        self.0.ok_or(ApiError::PreconditionRequired)
+    }
+}
 
 impl FromRequest for OptionalIfMatch {
     type Error = ApiError;

@@ -1,4 +1,4 @@
-//! JSON request bodies: [`ApiJson`] reads a body within `MAX_BODY_BYTES` and reports problems the
+//! JSON request bodies: [`JsonBody`] reads a body within `MAX_BODY_BYTES` and reports problems the
 //! way the contract says — 415 for another media type, 413 for a body too large, 400 for bytes that
 //! are not JSON, 422 (naming the field, as in `contacts[0].email`) for JSON that does not fit.
 //! The error handlers for actix's own extractors are here too.
@@ -20,11 +20,27 @@ use crate::error::{ApiError, FieldError};
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
-/// A JSON body of type `T`. Accepts `application/json` and any `application/*+json`
-/// (`application/merge-patch+json` for PATCH).
-pub struct ApiJson<T>(pub T);
+/// A JSON request body, read within `MAX_BODY_BYTES` (413 at once when larger) and parsed only
+/// when the handler asks, so that authentication and authorization answer first (a caller who
+/// may not do something learns that, not how its body would have been judged). Accepts
+/// `application/json` and any `application/*+json` (`application/merge-patch+json` for PATCH).
+pub struct JsonBody {
+    bytes: web::Bytes,
+    is_json: bool,
+}
 
-impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+impl JsonBody {
+    /// The body as `T`: 415 for another media type, 400 for bytes that are not JSON, 422 naming
+    /// the field for JSON that does not fit.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        if !self.is_json {
+            return Err(ApiError::UnsupportedMediaType(UNSUPPORTED.into()));
+        }
+        parse(&self.bytes)
+    }
+}
+
+impl FromRequest for JsonBody {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -32,10 +48,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
         let limit = req
             .app_data::<BodyLimit>()
             .map_or(1024 * 1024, |BodyLimit(n)| *n);
-        let checked = check_content_type(req).and_then(|()| check_declared_length(req, limit));
+        let declared = check_declared_length(req, limit);
+        let is_json = is_json(req);
         let mut payload = payload.take();
         Box::pin(async move {
-            checked?;
+            declared?;
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|e| {
@@ -46,25 +63,23 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse(&body).map(ApiJson)
+            Ok(JsonBody {
+                bytes: body.freeze(),
+                is_json,
+            })
         })
     }
 }
 
-fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
+fn is_json(req: &HttpRequest) -> bool {
     use actix_web::HttpMessage;
-    let is_json = req.mime_type().ok().flatten().is_some_and(|mime| {
+    req.mime_type().ok().flatten().is_some_and(|mime| {
         mime.type_() == mime::APPLICATION
             && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON))
-    });
-    if is_json {
-        Ok(())
-    } else {
-        Err(ApiError::UnsupportedMediaType(
-            "The body must be JSON: send `Content-Type: application/json`.".into(),
-        ))
-    }
+    })
 }
+
+const UNSUPPORTED: &str = "The body must be JSON: send `Content-Type: application/json`.";
 
 fn check_declared_length(req: &HttpRequest, limit: usize) -> Result<(), ApiError> {
     let declared = req
@@ -168,10 +183,9 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
         .error_handler(|err, _| match err {
             JsonPayloadError::OverflowKnownLength { limit, .. }
             | JsonPayloadError::Overflow { limit } => ApiError::PayloadTooLarge { limit }.into(),
-            JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(
-                "The body must be JSON: send `Content-Type: application/json`.".into(),
-            )
-            .into(),
+            JsonPayloadError::ContentType => {
+                ApiError::UnsupportedMediaType(UNSUPPORTED.into()).into()
+            }
             JsonPayloadError::Deserialize(e) => json_error(".", &e).into(),
             other => ApiError::bad_request("body", "unreadable", other.to_string()).into(),
         })

@@ -8,5 +8,5 @@ pub mod observe;
 pub mod pagination;
 pub mod request_id;
 
-pub use json::ApiJson;
+pub use json::JsonBody;
 pub use request_id::RequestId;

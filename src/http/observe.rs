@@ -87,6 +87,22 @@ fn into_problem(
 ) -> ServiceResponse<BoxBody> {
     let status = res.status();
     let error = res.response().error();
+    if status.is_server_error()
+        && let Some(e) = error
+    {
+        span.in_scope(|| tracing::error!(error = %format!("{e:#}"), "request failed"));
+    }
+    // The OAuth endpoints answer every error in RFC 6749 form (`{ error, error_description }`).
+    let oauth_endpoint = res.request().path().starts_with("/v1/auth/")
+        && res.request().match_pattern().is_some()
+        && !matches!(status.as_u16(), 404 | 405);
+    if oauth_endpoint {
+        return if is_json(&res) && error.is_none() {
+            res
+        } else {
+            into_oauth_error(res)
+        };
+    }
     let mut problem = match error.and_then(|e| e.as_error::<ApiError>()) {
         Some(api_error) => {
             if status.is_server_error() {
@@ -112,6 +128,30 @@ fn into_problem(
     res.map_body(|head, _| {
         head.headers
             .insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        BoxBody::new(body)
+    })
+}
+
+fn into_oauth_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let (error, description) = match status.as_u16() {
+        401 => ("invalid_client", "Client authentication failed."),
+        413 => ("invalid_request", "The request body is too large."),
+        429 => (
+            "temporarily_unavailable",
+            "Too many requests; retry after `Retry-After` seconds.",
+        ),
+        503 => (
+            "temporarily_unavailable",
+            "The service is unavailable; retry after `Retry-After` seconds.",
+        ),
+        s if s >= 500 => ("server_error", "An internal error occurred."),
+        _ => ("invalid_request", "The request was not accepted."),
+    };
+    let body = serde_json::json!({ "error": error, "error_description": description }).to_string();
+    res.map_body(|head, _| {
+        head.headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         BoxBody::new(body)
     })
 }

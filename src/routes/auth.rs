@@ -45,8 +45,8 @@ pub struct TokenRequest {
     pub scope: Option<String>,
 }
 
-/// A successful token response (RFC 6749 §5.1).
-#[derive(Debug, Serialize, ToSchema)]
+/// A successful token response (RFC 6749 §5.1). No `Debug`: it holds tokens.
+#[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
     /// An EdDSA-signed JWT (`typ: at+jwt`).
     pub access_token: String,
@@ -67,7 +67,8 @@ pub struct TokenResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OAuthError {
     /// `invalid_request`, `invalid_client`, `invalid_grant`, `unsupported_grant_type`,
-    /// `invalid_scope`, or `slow_down` (too many failed attempts; see `Retry-After`).
+    /// `invalid_scope` (RFC 6749 §5.2); with 429, 500 and 503 also `temporarily_unavailable` and
+    /// `server_error` (RFC 6749 §4.1.2.1).
     #[schema(example = "invalid_grant")]
     pub error: String,
     pub error_description: String,
@@ -80,7 +81,8 @@ enum Refusal {
     InvalidGrant(&'static str),
     UnsupportedGrant,
     InvalidScope(String),
-    Throttled(i64),
+    /// Too many failed attempts: 429 with `Retry-After`, under the grant's own error code.
+    Throttled(&'static str, i64),
     Api(ApiError),
 }
 
@@ -139,10 +141,10 @@ impl Refusal {
                 "grant_type must be client_credentials, password or refresh_token.".into(),
             ),
             Self::InvalidScope(d) => oauth_response(StatusCode::BAD_REQUEST, "invalid_scope", d),
-            Self::Throttled(seconds) => {
+            Self::Throttled(code, seconds) => {
                 let mut resp = oauth_response(
                     StatusCode::TOO_MANY_REQUESTS,
-                    "slow_down",
+                    code,
                     format!("Too many failed attempts; try again in {seconds} s."),
                 );
                 resp.headers_mut().insert(
@@ -163,8 +165,9 @@ impl Refusal {
 /// Basic or in the body) answers an access token only; `password` (people: `username` is the
 /// e-mail) and `refresh_token` also answer a new refresh token. Refresh tokens rotate: each is
 /// good once, and using one a second time revokes every token of that login. Repeated failures
-/// per account, per client and per IP are answered 429 (`slow_down`) for a while. Errors follow
-/// RFC 6749 §5.2; the answer is the same whether or not an account exists.
+/// per account, per client and per IP are answered 429 (with `Retry-After`) for a while. Errors follow
+/// RFC 6749 §5.2 (every error of this endpoint, 413 to 503 included, is an RFC 6749 body); the
+/// answer is the same whether or not an account exists.
 #[utoipa::path(
     operation_id = "auth_token",
     tag = "auth",
@@ -176,11 +179,14 @@ impl Refusal {
         (status = 200, description = "Tokens issued (`Cache-Control: no-store`).", body = TokenResponse),
         (status = 400, description = "`invalid_request`, `invalid_grant`, `unsupported_grant_type` or `invalid_scope`.", body = OAuthError),
         (status = 401, description = "`invalid_client` (with `WWW-Authenticate: Basic`).", body = OAuthError),
-        (status = 413, description = "Body too large.", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests or failed attempts (`Retry-After`).", body = OAuthError),
-        (status = 503, description = "Database unavailable (`Retry-After`).", body = crate::error::Problem, content_type = "application/problem+json")
+        (status = 413, description = "`invalid_request`: body too large.", body = OAuthError),
+        (status = 429, description = "Too many failed attempts for this account, client or address (`invalid_grant` or `invalid_client`), or too many requests (`temporarily_unavailable`); see `Retry-After`.", body = OAuthError,
+            headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 500, description = "`server_error` (no internals).", body = OAuthError),
+        (status = 503, description = "`temporarily_unavailable`: the database is unavailable; see `Retry-After`.", body = OAuthError,
+            headers(("Retry-After" = u32, description = "Seconds to wait")))
     ),
-    security(())
+    security((), ("client_basic" = []))
 )]
 #[post("/auth/token")]
 pub async fn issue_token(
@@ -217,11 +223,15 @@ fn parse_body<T: DeserializeOwned + Default>(req: &HttpRequest, body: &[u8]) -> 
         .unwrap_or("")
         .to_ascii_lowercase();
     if content_type.starts_with("application/x-www-form-urlencoded") {
+        // serde's message could repeat a submitted value (a password): say only what failed.
         serde_urlencoded::from_bytes(body)
-            .map_err(|e| Refusal::InvalidRequest(format!("The form could not be read: {e}.")))
+            .map_err(|_| Refusal::InvalidRequest("The form could not be read.".into()))
     } else if content_type.starts_with("application/json") {
-        serde_json::from_slice(body)
-            .map_err(|e| Refusal::InvalidRequest(format!("The JSON body could not be read: {e}.")))
+        serde_json::from_slice(body).map_err(|_| {
+            Refusal::InvalidRequest(
+                "The JSON body could not be read (all fields are strings).".into(),
+            )
+        })
     } else if body.is_empty() {
         Ok(T::default())
     } else {
@@ -282,23 +292,31 @@ fn peer_ip(req: &HttpRequest) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// 429 while a key has had too many recent failures (no limit when rate limits are off).
-async fn check_throttle(
+/// Records an attempt under each key before the credentials are checked (so that parallel
+/// attempts cannot all pass a count taken before any of them was recorded), then refuses with
+/// 429 while a key has had too many recent attempts. Returns the ids of the recorded rows, to be
+/// deleted when the attempt succeeds. Nothing is counted while rate limits are off.
+async fn record_attempt(
     state: &AppState,
     conn: &mut diesel_async::AsyncPgConnection,
     keys: &[(String, i64)],
-) -> Result<(), Refusal> {
+    code: &'static str,
+) -> Result<Vec<i64>, Refusal> {
     if state.config.rate_limit_per_second == 0 {
-        return Ok(());
+        return Ok(Vec::new());
     }
+    let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+    let ids = accounts::record_failures(conn, &names).await?;
     for (key, limit) in keys {
-        let (failures, retry_after) =
+        let (attempts, retry_after) =
             accounts::recent_failures(conn, key, FAILURE_WINDOW_SECONDS).await?;
-        if failures >= *limit {
-            return Err(Refusal::Throttled(retry_after));
+        if attempts > *limit {
+            // A refused attempt does not lengthen the wait.
+            accounts::delete_failures(conn, &ids).await?;
+            return Err(Refusal::Throttled(code, retry_after));
         }
     }
-    Ok(())
+    Ok(ids)
 }
 
 async fn client_credentials(
@@ -312,7 +330,7 @@ async fn client_credentials(
         (format!("ip:{}", peer_ip(req)), IP_FAILURES),
     ];
     let mut conn = state.pool.get().await?;
-    check_throttle(state, &mut conn, &keys).await?;
+    let attempt = record_attempt(state, &mut conn, &keys, "invalid_client").await?;
     let found = accounts::find_client_login(&mut conn, &client_id).await?;
     // Unknown clients cost the same digest as known ones.
     let expected = found.as_ref().map_or(&[0u8; 32][..], |c| &c.secret_digest);
@@ -320,11 +338,11 @@ async fn client_credentials(
     let client = match found {
         Some(c) if secret_ok && !c.disabled => c,
         _ => {
-            accounts::record_failures(&mut conn, &keys.map(|(k, _)| k)).await?;
             tracing::info!(client_id = %client_id, "client authentication failed");
             return Err(Refusal::InvalidClient);
         }
     };
+    accounts::delete_failures(&mut conn, &attempt).await?;
     let role = role_of(&client.role)?;
     let scopes = grant_scopes(role, form.scope.as_deref()).map_err(Refusal::InvalidScope)?;
     let access_token = state
@@ -356,8 +374,10 @@ async fn password_grant(
         (format!("ip:{}", peer_ip(req)), IP_FAILURES),
     ];
     let mut conn = state.pool.get().await?;
-    check_throttle(state, &mut conn, &keys).await?;
+    let attempt = record_attempt(state, &mut conn, &keys, "invalid_grant").await?;
     let login = accounts::find_login(&mut conn, username.trim()).await?;
+    // Argon2 takes tens of milliseconds: give the connection back meanwhile.
+    drop(conn);
     let ok = password::verify(
         SecretString::from(pass.clone()),
         login.as_ref().map(|l| l.password_hash.clone()),
@@ -366,11 +386,12 @@ async fn password_grant(
     let user = match login {
         Some(user) if ok && !user.disabled => user,
         _ => {
-            accounts::record_failures(&mut conn, &keys.map(|(k, _)| k)).await?;
             tracing::info!("password login failed");
             return Err(Refusal::InvalidGrant("The username or password is wrong."));
         }
     };
+    let mut conn = state.pool.get().await?;
+    accounts::delete_failures(&mut conn, &attempt).await?;
     accounts::clear_failures(&mut conn, &account_key).await?;
     let role = role_of(&user.role)?;
     let scopes = grant_scopes(role, form.scope.as_deref()).map_err(Refusal::InvalidScope)?;
@@ -565,9 +586,12 @@ pub struct RevokeRequest {
     responses(
         (status = 200, description = "Revoked, or not a token of ours."),
         (status = 400, description = "`invalid_request`: no `token`.", body = OAuthError),
-        (status = 413, description = "Body too large.", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests (`Retry-After`).", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable (`Retry-After`).", body = crate::error::Problem, content_type = "application/problem+json")
+        (status = 413, description = "`invalid_request`: body too large.", body = OAuthError),
+        (status = 429, description = "`temporarily_unavailable`: too many requests; see `Retry-After`.", body = OAuthError,
+            headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 500, description = "`server_error` (no internals).", body = OAuthError),
+        (status = 503, description = "`temporarily_unavailable`: the database is unavailable; see `Retry-After`.", body = OAuthError,
+            headers(("Retry-After" = u32, description = "Seconds to wait")))
     ),
     security(())
 )]

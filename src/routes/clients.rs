@@ -16,8 +16,8 @@ use crate::{
     domain::{accounts::check_name, codes::check_countries},
     error::ApiError,
     http::{
-        ApiJson,
-        etag::{IfMatch, etag},
+        JsonBody,
+        etag::{OptionalIfMatch, etag},
         json::{double_option, not_null},
         pagination::{ApiQuery, Page, PageParams, page},
     },
@@ -55,7 +55,8 @@ impl From<ClientRow> for ClientResponse {
 }
 
 /// A new client, with its secret (shown only here).
-#[derive(Debug, Serialize, ToSchema)]
+/// No `Debug`: it holds the secret.
+#[derive(Serialize, ToSchema)]
 pub struct CreatedClientResponse {
     #[serde(flatten)]
     pub client: ClientResponse,
@@ -79,20 +80,20 @@ pub struct CreateClientRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateClientRequest {
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Role>)]
+    #[schema(value_type = Role)]
     pub role: Option<Option<Role>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Vec<String>>)]
     pub countries: Option<Option<Vec<String>>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = bool)]
     pub disabled: Option<Option<bool>>,
 }
 
-/// A new client and its secret, as `POST /v1/clients` and `supplier-registry admin create-client`
+/// A new client and its secret (no `Debug`), as `POST /v1/clients` and `supplier-registry admin create-client`
 /// make them.
 pub struct NewClient {
     pub row: ClientRow,
@@ -139,18 +140,19 @@ pub async fn insert_client(
         (status = 201, description = "Created; the secret is in this answer only.", body = CreatedClientResponse,
             headers(("Location" = String, description = "/v1/clients/{id}"), ("ETag" = String, description = "Version tag")))
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[post("/clients")]
 pub async fn create_client(
     principal: Principal,
     state: web::Data<AppState>,
-    body: ApiJson<CreateClientRequest>,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_role(&[Role::Admin])?;
     principal.require_scope(Scope::Admin)?;
     let mut conn = state.pool.get().await?;
-    let NewClient { row, secret } = insert_client(&state.digest_key, &mut conn, body.0).await?;
+    let req: CreateClientRequest = body.parse()?;
+    let NewClient { row, secret } = insert_client(&state.digest_key, &mut conn, req).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/clients/{}", row.id)))
         .insert_header((header::ETAG, etag(row.version)))
@@ -169,7 +171,7 @@ pub async fn create_client(
     tag = "accounts",
     params(PageParams),
     responses((status = 200, description = "A page of clients.", body = Page<ClientResponse>)),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[get("/clients")]
 pub async fn list_clients(
@@ -178,6 +180,7 @@ pub async fn list_clients(
     query: ApiQuery<PageParams>,
 ) -> Result<web::Json<Page<ClientResponse>>, ApiError> {
     principal.require_role(&[Role::Admin])?;
+    principal.require_scope(Scope::Admin)?;
     let limit = query.0.limit()?;
     let after: Option<Uuid> = query.0.after(&state.digest_key, "clients")?;
     let mut conn = state.pool.get().await?;
@@ -207,7 +210,7 @@ fn client_response(status: StatusCode, row: ClientRow) -> HttpResponse {
     params(("id" = Uuid, Path, description = "The client's id")),
     responses((status = 200, description = "The client.", body = ClientResponse,
         headers(("ETag" = String, description = "Version tag")))),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[get("/clients/{id}")]
 pub async fn get_client(
@@ -216,6 +219,7 @@ pub async fn get_client(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_role(&[Role::Admin])?;
+    principal.require_scope(Scope::Admin)?;
     let mut conn = state.pool.get().await?;
     let row = accounts::find_client(&mut conn, *id)
         .await?
@@ -240,19 +244,20 @@ pub async fn get_client(
         (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "`If-Match` is missing.", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[patch("/clients/{id}")]
 pub async fn update_client(
     principal: Principal,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    if_match: IfMatch,
-    body: ApiJson<UpdateClientRequest>,
+    if_match: OptionalIfMatch,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_role(&[Role::Admin])?;
     principal.require_scope(Scope::Admin)?;
-    let patch = body.0;
+    let if_match = if_match.required()?;
+    let patch: UpdateClientRequest = body.parse()?;
     let mut errors = Vec::new();
     let name =
         not_null("name", patch.name, &mut errors).map(|n| check_name("name", &n, &mut errors));

@@ -16,8 +16,8 @@ use crate::{
     },
     error::{ApiError, FieldError},
     http::{
-        ApiJson,
-        etag::{IfMatch, etag},
+        JsonBody,
+        etag::{OptionalIfMatch, etag},
         json::{double_option, not_null},
         pagination::{ApiQuery, Page, PageParams, page},
     },
@@ -80,13 +80,13 @@ pub struct UpdateUserRequest {
     #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Role>)]
+    #[schema(value_type = Role)]
     pub role: Option<Option<Role>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Vec<String>>)]
     pub countries: Option<Option<Vec<String>>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = bool)]
     pub disabled: Option<Option<bool>>,
 }
 
@@ -114,71 +114,94 @@ fn user_response(status: actix_web::http::StatusCode, row: UserRow) -> HttpRespo
         (status = 403, description = "Role or scope not allowed.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The e-mail is taken (`existing_id`).", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["admin", "agency"]))
 )]
 #[post("/users")]
 pub async fn create_user(
     principal: Principal,
     state: web::Data<AppState>,
-    body: ApiJson<CreateUserRequest>,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let req = body.0;
     principal.require_role(&[Role::Admin, Role::Agency])?;
-    if principal.role == Role::Agency && req.role != Role::Supplier {
+    let is_admin = principal.role == Role::Admin;
+    principal.require_scope(if is_admin { Scope::Admin } else { Scope::Write })?;
+    let req: CreateUserRequest = body.parse()?;
+    if !is_admin && req.role != Role::Supplier {
         return Err(ApiError::forbidden(
             "An agency may create `supplier` users only.",
         ));
     }
-    principal.require_scope(if principal.role == Role::Admin {
-        Scope::Admin
-    } else {
-        Scope::Write
-    })?;
-
+    // Hash first, then take a connection: Argon2 must not hold the pool.
+    let new_user = NewUser::prepare(req).await?;
     let mut conn = state.pool.get().await?;
-    let row = insert_user(&mut conn, req).await?;
+    let row = new_user.store(&mut conn).await.map_err(|e| match e {
+        // Only admins learn which account holds an address.
+        ApiError::Conflict { detail, .. } if !is_admin => ApiError::conflict(detail),
+        e => e,
+    })?;
     Ok(user_response(actix_web::http::StatusCode::CREATED, row))
 }
 
-/// Checks and stores a new user, as `POST /v1/users` and `supplier-registry admin create-user`
-/// make them; the errors name their fields, and a taken e-mail is 409 with `existing_id`.
-pub async fn insert_user(
-    conn: &mut diesel_async::AsyncPgConnection,
-    req: CreateUserRequest,
-) -> Result<UserRow, ApiError> {
-    let mut errors = Vec::<FieldError>::new();
-    let email = check_email("email", &req.email, &mut errors);
-    check_password("password", &req.password, &mut errors);
-    let name = req
-        .name
-        .as_deref()
-        .map(|n| check_name("name", n, &mut errors));
-    check_countries("countries", &req.countries, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::unprocessable(errors));
+/// A checked new user with its password hashed, as `POST /v1/users` and
+/// `supplier-registry admin create-user` make them.
+pub struct NewUser {
+    email: String,
+    name: Option<String>,
+    role: Role,
+    countries: Vec<String>,
+    password_hash: String,
+}
+
+impl NewUser {
+    /// Checks every field (the errors name them) and hashes the password.
+    pub async fn prepare(req: CreateUserRequest) -> Result<Self, ApiError> {
+        let mut errors = Vec::<FieldError>::new();
+        let email = check_email("email", &req.email, &mut errors);
+        check_password("password", &req.password, &mut errors);
+        let name = req
+            .name
+            .as_deref()
+            .map(|n| check_name("name", n, &mut errors));
+        check_countries("countries", &req.countries, &mut errors);
+        if !errors.is_empty() {
+            return Err(ApiError::unprocessable(errors));
+        }
+        Ok(Self {
+            password_hash: password::hash(SecretString::from(req.password)).await?,
+            email,
+            name,
+            role: req.role,
+            countries: req.countries,
+        })
     }
-    let hash = password::hash(SecretString::from(req.password)).await?;
-    let inserted = accounts::insert_user(
-        conn,
-        &NewUserRow {
-            id: Uuid::now_v7(),
-            email: &email,
-            name: name.as_deref(),
-            role: req.role.as_str(),
-            countries: &req.countries,
-            password_hash: &hash,
-        },
-    )
-    .await;
-    match inserted {
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => Err(ApiError::Conflict {
-            detail: "A user with this e-mail already exists.".into(),
-            existing_id: accounts::find_login(conn, &email).await?.map(|l| l.id),
-        }),
-        other => Ok(other?),
+
+    /// Stores the user; a taken e-mail is 409 with `existing_id`.
+    pub async fn store(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+    ) -> Result<UserRow, ApiError> {
+        let inserted = accounts::insert_user(
+            conn,
+            &NewUserRow {
+                id: Uuid::now_v7(),
+                email: &self.email,
+                name: self.name.as_deref(),
+                role: self.role.as_str(),
+                countries: &self.countries,
+                password_hash: &self.password_hash,
+            },
+        )
+        .await;
+        match inserted {
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => Err(ApiError::Conflict {
+                detail: "A user with this e-mail already exists.".into(),
+                existing_id: accounts::find_login(conn, &self.email).await?.map(|l| l.id),
+            }),
+            other => Ok(other?),
+        }
     }
 }
 
@@ -192,7 +215,7 @@ pub async fn insert_user(
     responses(
         (status = 200, description = "A page of users.", body = Page<UserResponse>)
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[get("/users")]
 pub async fn list_users(
@@ -201,6 +224,7 @@ pub async fn list_users(
     query: ApiQuery<PageParams>,
 ) -> Result<web::Json<Page<UserResponse>>, ApiError> {
     principal.require_role(&[Role::Admin])?;
+    principal.require_scope(Scope::Admin)?;
     let limit = query.0.limit()?;
     let after: Option<Uuid> = query.0.after(&state.digest_key, "users")?;
     let mut conn = state.pool.get().await?;
@@ -225,7 +249,7 @@ pub async fn list_users(
     responses(
         (status = 200, description = "The user.", body = UserResponse, headers(("ETag" = String, description = "Version tag")))
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[get("/users/{id}")]
 pub async fn get_user(
@@ -234,6 +258,7 @@ pub async fn get_user(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_role(&[Role::Admin])?;
+    principal.require_scope(Scope::Admin)?;
     let mut conn = state.pool.get().await?;
     let row = accounts::find_user(&mut conn, *id)
         .await?
@@ -259,19 +284,20 @@ pub async fn get_user(
         (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "`If-Match` is missing.", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[patch("/users/{id}")]
 pub async fn update_user(
     principal: Principal,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    if_match: IfMatch,
-    body: ApiJson<UpdateUserRequest>,
+    if_match: OptionalIfMatch,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_role(&[Role::Admin])?;
     principal.require_scope(Scope::Admin)?;
-    let patch = body.0;
+    let if_match = if_match.required()?;
+    let patch: UpdateUserRequest = body.parse()?;
     let mut errors = Vec::new();
     let name = patch
         .name

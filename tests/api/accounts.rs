@@ -104,6 +104,30 @@ fn the_matrix_covers_every_authenticated_operation_of_the_spec() {
     assert_eq!(documented, covered, "add the new operations to the matrix");
 }
 
+/// An API client's token for `role`.
+async fn client_token(app: &TestApp, admin_token: &str, role: &str) -> String {
+    let created: Value = app
+        .authed(Method::POST, "/v1/clients", admin_token)
+        .json(&json!({ "name": format!("{role} client"), "role": role }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tokens: Value = app
+        .token_request(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", created["client_id"].as_str().unwrap()),
+            ("client_secret", created["client_secret"].as_str().unwrap()),
+        ])
+        .await
+        .json()
+        .await
+        .unwrap();
+    tokens["access_token"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn each_role_reaches_exactly_the_operations_it_may() {
     let app = spawn_app().await;
@@ -118,46 +142,81 @@ async fn each_role_reaches_exactly_the_operations_it_may() {
         .json()
         .await
         .unwrap();
+    // People and partner systems of each role are held to the same rules.
     let mut tokens = Vec::new();
     for role in ROLES {
         tokens.push(Some(app.user_with_role(role).await.token));
     }
     tokens.push(None);
+    let mut client_tokens = Vec::new();
+    for role in ROLES {
+        client_tokens.push(Some(client_token(&app, &admin.token, role).await));
+    }
+    client_tokens.push(None);
 
-    for case in cases() {
-        let path = case
-            .path
-            .replace("{user}", &target_user.id.to_string())
-            .replace("{client}", client["id"].as_str().unwrap());
-        for (who, token) in tokens.iter().enumerate() {
-            let mut req = app
-                .client
-                .request(case.method.clone(), app.url(&path))
-                .header("if-match", "*");
-            if let Some(token) = token {
-                req = req.bearer_auth(token);
-            }
-            if let Some(body) = &case.body {
-                let mut body = body.clone();
-                if let Some(email) = body.get("email").and_then(Value::as_str) {
-                    body["email"] = json!(format!("{who}{email}"));
+    for (who_kind, tokens) in [("user", &tokens), ("client", &client_tokens)] {
+        for case in cases() {
+            let path = case
+                .path
+                .replace("{user}", &target_user.id.to_string())
+                .replace("{client}", client["id"].as_str().unwrap());
+            for (who, token) in tokens.iter().enumerate() {
+                let mut req = app
+                    .client
+                    .request(case.method.clone(), app.url(&path))
+                    .header("if-match", "*");
+                if let Some(token) = token {
+                    req = req.bearer_auth(token);
                 }
-                req = req.json(&body);
-            }
-            let resp = req.send().await.unwrap();
-            let who_name = ROLES.get(who).copied().unwrap_or("anonymous");
-            assert_eq!(
-                resp.status().as_u16(),
-                case.expect[who],
-                "{} {} as {who_name}",
-                case.method,
-                case.path
-            );
-            if case.expect[who] >= 400 {
-                assert_problem(resp, case.expect[who]).await;
+                if let Some(body) = &case.body {
+                    let mut body = body.clone();
+                    if let Some(email) = body.get("email").and_then(Value::as_str) {
+                        body["email"] = json!(format!("{who_kind}{who}{email}"));
+                    }
+                    req = req.json(&body);
+                }
+                let resp = req.send().await.unwrap();
+                let who_name = ROLES.get(who).copied().unwrap_or("anonymous");
+                assert_eq!(
+                    resp.status().as_u16(),
+                    case.expect[who],
+                    "{} {} as {who_name} {who_kind}",
+                    case.method,
+                    case.path
+                );
+                if case.expect[who] >= 400 {
+                    assert_problem(resp, case.expect[who]).await;
+                }
             }
         }
     }
+}
+
+#[tokio::test]
+async fn a_caller_who_may_not_gets_403_before_its_body_or_preconditions_are_judged() {
+    let app = spawn_app().await;
+    let viewer = app.user_with_role("viewer").await;
+
+    let patch_without_if_match = app
+        .authed(
+            Method::PATCH,
+            &format!("/v1/users/{}", viewer.id),
+            &viewer.token,
+        )
+        .json(&json!({ "role": "admin" }))
+        .send()
+        .await
+        .unwrap();
+    let garbage_body = app
+        .authed(Method::POST, "/v1/users", &viewer.token)
+        .header("content-type", "text/plain")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+
+    assert_problem(patch_without_if_match, 403).await;
+    assert_problem(garbage_body, 403).await;
 }
 
 async fn create_user(app: &TestApp, token: &str, body: Value) -> reqwest::Response {

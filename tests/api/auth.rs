@@ -764,6 +764,93 @@ async fn repeated_failed_logins_are_throttled_even_with_the_right_password() {
     );
     assert_eq!(
         throttled.json::<Value>().await.unwrap()["error"],
-        "slow_down"
+        "invalid_grant"
     );
+    // Another account is not affected by this one's lock.
+    let other = app.user_with_role("viewer").await;
+    app.login(&other.email, &other.password).await;
+}
+
+#[tokio::test]
+async fn every_error_of_the_token_endpoint_is_rfc_6749_json() {
+    let app = spawn_app_with(|_, env| {
+        env.insert("MAX_BODY_BYTES".into(), "200".into());
+    })
+    .await;
+
+    let too_big = app
+        .client
+        .post(app.url("/v1/auth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("grant_type=password&username={}", "a".repeat(500)))
+        .send()
+        .await
+        .unwrap();
+    let wrong_type = app
+        .client
+        .post(app.url("/v1/auth/token"))
+        .header("content-type", "text/plain")
+        .body("grant_type=password")
+        .send()
+        .await
+        .unwrap();
+    let bad_json = app
+        .client
+        .post(app.url("/v1/auth/token"))
+        .header("content-type", "application/json")
+        .body(r#"{"grant_type": "password", "password": 12345678}"#)
+        .send()
+        .await
+        .unwrap();
+
+    for (resp, status) in [(too_big, 413), (wrong_type, 400), (bad_json, 400)] {
+        assert_eq!(resp.status().as_u16(), status);
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_request", "{body}");
+        assert!(
+            !body.to_string().contains("12345678"),
+            "no echo of submitted values"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_with_narrowed_scopes_cannot_do_what_the_missing_scope_allows() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("admin").await;
+    let narrowed: Value = app
+        .token_request(&[
+            ("grant_type", "password"),
+            ("username", &admin.email),
+            ("password", &admin.password),
+            ("scope", "read"),
+        ])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = narrowed["access_token"].as_str().unwrap();
+
+    let resp = app
+        .authed(Method::GET, "/v1/users", token)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(resp.status().as_u16(), 403);
+    let challenge = resp.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.contains("insufficient_scope") && challenge.contains("scope=\"admin\""),
+        "{challenge}"
+    );
+    assert_problem(resp, 403).await;
 }

@@ -18,7 +18,8 @@ use supplier_registry::{
     config::Config,
     db,
     error::{ApiError, Problem},
-    http::ApiJson,
+    http::JsonBody,
+    routes::users::{CreateUserRequest, NewUser},
     startup::Application,
     telemetry,
 };
@@ -279,16 +280,16 @@ impl TestApp {
         let email = format!("{role}-{}@example.mx", uuid::Uuid::now_v7().simple());
         let password = "correct horse battery staple".to_owned();
         let mut conn = self.db.connect().await;
-        let row = supplier_registry::routes::users::insert_user(
-            &mut conn,
-            supplier_registry::routes::users::CreateUserRequest {
-                email: email.clone(),
-                password: password.clone(),
-                role: role.parse().expect("role"),
-                name: Some(format!("Test {role}")),
-                countries: vec![],
-            },
-        )
+        let row = NewUser::prepare(CreateUserRequest {
+            email: email.clone(),
+            password: password.clone(),
+            role: role.parse().expect("role"),
+            name: Some(format!("Test {role}")),
+            countries: vec![],
+        })
+        .await
+        .expect("valid user")
+        .store(&mut conn)
         .await
         .expect("create user");
         let tokens = self.login(&email, &password).await;
@@ -407,7 +408,10 @@ pub struct Probe {
 fn probe_routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/__probe/echo",
-        web::post().to(|body: ApiJson<Probe>| async move { HttpResponse::Ok().json(body.0) }),
+        web::post().to(|body: JsonBody| async move {
+            body.parse::<Probe>()
+                .map(|probe| HttpResponse::Ok().json(probe))
+        }),
     )
     .route(
         "/__probe/fail",
