@@ -3,3 +3,5 @@
 
 pub mod accounts;
 pub mod codes;
+pub mod size;
+pub mod tax_id;
