@@ -1,7 +1,7 @@
 # Multi-stage build: compile in the Rust image, run in a slim Debian with only the binary.
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock diesel.toml ./
+COPY Cargo.toml Cargo.lock diesel.toml build.rs ./
 COPY src src
 COPY migrations migrations
 COPY tests tests

@@ -76,6 +76,7 @@ impl Application {
                 .to_json()
                 .context("Failed to serialize the OpenAPI document")?,
             config: Arc::new(config),
+            size_rules: Default::default(),
         });
         let config = state.config.clone();
         let listener = TcpListener::bind(config.listen_addr)

@@ -2,10 +2,15 @@
 
 use std::sync::Arc;
 
+use diesel_async::AsyncPgConnection;
+use tokio::sync::OnceCell;
+
 use crate::{
     auth::{secrets::DigestKey, tokens::Authority},
     config::Config,
     db::Pool,
+    domain::size::SizeRule,
+    error::ApiError,
     http::{fallback::RouteTable, metrics::Metrics},
 };
 
@@ -21,4 +26,17 @@ pub struct AppState {
     pub routes: RouteTable,
     /// The OpenAPI document, serialized once.
     pub openapi_json: String,
+    /// The MSME size rules, read from the database on first use (rules change by migration, so
+    /// every instance reads the same ones).
+    pub size_rules: OnceCell<Vec<SizeRule>>,
+}
+
+impl AppState {
+    pub async fn size_rules(&self, conn: &mut AsyncPgConnection) -> Result<&[SizeRule], ApiError> {
+        self.size_rules
+            .get_or_try_init(|| async { crate::db::reference::load_size_rules(conn).await })
+            .await
+            .map(Vec::as_slice)
+            .map_err(ApiError::Internal)
+    }
 }

@@ -58,6 +58,7 @@ CREATE TABLE capabilities (
     level      smallint NOT NULL CHECK (level BETWEEN 1 AND 5),
     label_en   text NOT NULL CHECK (length(label_en) BETWEEN 1 AND 200),
     label_es   text NOT NULL CHECK (length(label_es) BETWEEN 1 AND 200),
+    version    integer NOT NULL DEFAULT 1 CHECK (version >= 1),
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     CHECK ((parent IS NULL) = (level = 1)),

@@ -2,7 +2,9 @@
 //! readiness check. Query functions take `&mut AsyncPgConnection`; the caller owns the transaction.
 
 pub mod accounts;
+pub mod reference;
 pub mod schema;
+pub mod suppliers;
 
 use std::{sync::LazyLock, time::Duration};
 
@@ -136,11 +138,22 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Applies the embedded migrations that are not applied yet; returns how many ran.
-///
+/// Applies the embedded migrations that are not applied yet, then refreshes the reference data
+/// that comes from crates (ISO 3166); returns how many migrations ran.
+pub async fn run_migrations(url: &str) -> anyhow::Result<usize> {
+    let applied = apply_migrations(url).await?;
+    let mut conn = AsyncPgConnection::establish(url)
+        .await
+        .context("Failed to connect to the database")?;
+    reference::sync_iso3166(&mut conn)
+        .await
+        .context("Failed to load the ISO 3166 countries and subdivisions")?;
+    Ok(applied)
+}
+
 /// Diesel's migration harness is synchronous, so it runs on a blocking thread over the async
 /// connection (no libpq needed).
-pub async fn run_migrations(url: &str) -> anyhow::Result<usize> {
+async fn apply_migrations(url: &str) -> anyhow::Result<usize> {
     let url = url.to_owned();
     tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
         let mut conn: AsyncConnectionWrapper<AsyncPgConnection> =

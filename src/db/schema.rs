@@ -16,6 +16,82 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_log (id) {
+        action -> Text,
+        actor_id -> Nullable<Uuid>,
+        actor_kind -> Text,
+        actor_name -> Text,
+        at -> Timestamptz,
+        changes -> Jsonb,
+        id -> Int8,
+        request_id -> Nullable<Text>,
+        supplier_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    capabilities (code) {
+        code -> Text,
+        created_at -> Timestamptz,
+        label_en -> Text,
+        label_es -> Text,
+        level -> Int2,
+        parent -> Nullable<Text>,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    capability_industry_codes (capability, system, version, code) {
+        capability -> Text,
+        code -> Text,
+        system -> Text,
+        version -> Text,
+    }
+}
+
+diesel::table! {
+    certification_schemes (code) {
+        code -> Text,
+        name -> Text,
+        scope -> Text,
+    }
+}
+
+diesel::table! {
+    change_events (id) {
+        data -> Jsonb,
+        id -> Int8,
+        occurred_at -> Timestamptz,
+        supplier_id -> Uuid,
+        #[sql_name = "type"]
+        type_ -> Text,
+    }
+}
+
+diesel::table! {
+    countries (code) {
+        #[max_length = 2]
+        code -> Bpchar,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (caller, key) {
+        body -> Jsonb,
+        caller -> Text,
+        created_at -> Timestamptz,
+        etag -> Nullable<Text>,
+        key -> Text,
+        location -> Nullable<Text>,
+        request_hash -> Bytea,
+        status -> Int2,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         failed_at -> Timestamptz,
         id -> Int8,
@@ -38,6 +114,112 @@ diesel::table! {
 }
 
 diesel::table! {
+    size_rules (id) {
+        #[max_length = 2]
+        country -> Nullable<Bpchar>,
+        id -> Text,
+        method -> Text,
+        params -> Jsonb,
+        source -> Text,
+        valid_from -> Date,
+        valid_to -> Nullable<Date>,
+        verified -> Bool,
+    }
+}
+
+diesel::table! {
+    subdivisions (code) {
+        code -> Text,
+        #[max_length = 2]
+        country -> Bpchar,
+        kind -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    supplier_capabilities (supplier_id, code) {
+        code -> Text,
+        details -> Nullable<Text>,
+        parameters -> Nullable<Jsonb>,
+        position -> Int2,
+        supplier_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    supplier_certifications (supplier_id, position) {
+        expires_on -> Nullable<Date>,
+        issued_on -> Nullable<Date>,
+        issuer -> Nullable<Text>,
+        number -> Nullable<Text>,
+        position -> Int2,
+        scheme -> Text,
+        supplier_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    supplier_contacts (supplier_id, position) {
+        email -> Nullable<Text>,
+        name -> Text,
+        phone -> Nullable<Text>,
+        position -> Int2,
+        role -> Nullable<Text>,
+        supplier_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    supplier_external_refs (supplier_id, position) {
+        position -> Int2,
+        supplier_id -> Uuid,
+        system -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    supplier_owners (supplier_id, user_id) {
+        created_at -> Timestamptz,
+        supplier_id -> Uuid,
+        user_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    suppliers (id) {
+        address -> Nullable<Text>,
+        annual_sales_amount -> Nullable<Numeric>,
+        #[max_length = 3]
+        annual_sales_currency -> Nullable<Bpchar>,
+        city -> Nullable<Text>,
+        #[max_length = 2]
+        country -> Bpchar,
+        created_at -> Timestamptz,
+        employees -> Int4,
+        founded_year -> Nullable<Int2>,
+        id -> Uuid,
+        lat -> Nullable<Float8>,
+        legal_name -> Text,
+        lon -> Nullable<Float8>,
+        sector -> Text,
+        size_class -> Text,
+        size_rule -> Text,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        subdivision -> Nullable<Text>,
+        tax_id -> Text,
+        tax_id_check_ok -> Bool,
+        trade_name -> Nullable<Text>,
+        updated_at -> Timestamptz,
+        verified_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        website -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     users (id) {
         countries -> Array<Nullable<Text>>,
         created_at -> Timestamptz,
@@ -52,6 +234,40 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(audit_log -> suppliers (supplier_id));
+diesel::joinable!(capability_industry_codes -> capabilities (capability));
+diesel::joinable!(change_events -> suppliers (supplier_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(subdivisions -> countries (country));
+diesel::joinable!(supplier_capabilities -> capabilities (code));
+diesel::joinable!(supplier_capabilities -> suppliers (supplier_id));
+diesel::joinable!(supplier_certifications -> certification_schemes (scheme));
+diesel::joinable!(supplier_certifications -> suppliers (supplier_id));
+diesel::joinable!(supplier_contacts -> suppliers (supplier_id));
+diesel::joinable!(supplier_external_refs -> suppliers (supplier_id));
+diesel::joinable!(supplier_owners -> suppliers (supplier_id));
+diesel::joinable!(supplier_owners -> users (user_id));
+diesel::joinable!(suppliers -> countries (country));
+diesel::joinable!(suppliers -> size_rules (size_rule));
 
-diesel::allow_tables_to_appear_in_same_query!(api_clients, login_failures, refresh_tokens, users,);
+diesel::allow_tables_to_appear_in_same_query!(
+    api_clients,
+    audit_log,
+    capabilities,
+    capability_industry_codes,
+    certification_schemes,
+    change_events,
+    countries,
+    idempotency_keys,
+    login_failures,
+    refresh_tokens,
+    size_rules,
+    subdivisions,
+    supplier_capabilities,
+    supplier_certifications,
+    supplier_contacts,
+    supplier_external_refs,
+    supplier_owners,
+    suppliers,
+    users,
+);

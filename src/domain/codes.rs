@@ -1,4 +1,5 @@
-//! Standard codes: ISO 3166-1 alpha-2 countries (data from the `rust_iso3166` crate).
+//! Standard codes: ISO 3166-1 alpha-2 countries and ISO 3166-2 subdivisions (data from the
+//! `rust_iso3166` crate, which `db::reference::sync_iso3166` also copies into the database).
 
 use crate::error::FieldError;
 
@@ -7,6 +8,11 @@ pub fn is_country(code: &str) -> bool {
     code.len() == 2
         && code.bytes().all(|b| b.is_ascii_uppercase())
         && rust_iso3166::from_alpha2(code).is_some()
+}
+
+/// Whether `code` is an ISO 3166-2 subdivision code (`MX-JAL`).
+pub fn is_subdivision(code: &str) -> bool {
+    rust_iso3166::iso3166_2::from_code(code).is_some()
 }
 
 /// Checks a list of country codes: each must exist, none twice. Errors name `field[i]`.

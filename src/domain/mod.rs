@@ -4,4 +4,5 @@
 pub mod accounts;
 pub mod codes;
 pub mod size;
+pub mod supplier;
 pub mod tax_id;

@@ -103,6 +103,14 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// Deserializes an already-parsed JSON value; a mismatch is 422 naming the field.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::unprocessable(vec![data_error(&path, e.inner())])
+    })
+}
+
 fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
     match err.classify() {
         Category::Syntax | Category::Eof | Category::Io => {

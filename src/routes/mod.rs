@@ -1,8 +1,11 @@
 //! Every route of the service, composed here; each resource's handlers live in its own module.
 
 pub mod auth;
+pub mod capabilities;
 pub mod clients;
 pub mod ops;
+pub mod reference;
+pub mod suppliers;
 pub mod users;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
@@ -28,5 +31,15 @@ fn v1(cfg: &mut ServiceConfig) {
         .service(clients::create_client)
         .service(clients::list_clients)
         .service(clients::get_client)
-        .service(clients::update_client);
+        .service(clients::update_client)
+        .service(suppliers::create_supplier)
+        .service(suppliers::get_supplier)
+        .service(suppliers::update_supplier)
+        .service(suppliers::archive_supplier)
+        .service(capabilities::list_capabilities)
+        .service(capabilities::create_capability)
+        .service(capabilities::get_capability)
+        .service(capabilities::update_capability)
+        .service(reference::list_schemes)
+        .service(reference::list_countries);
 }

@@ -1,0 +1,11 @@
+DROP TABLE idempotency_keys;
+DROP TABLE change_events;
+DROP TRIGGER audit_log_append_only ON audit_log;
+DROP FUNCTION audit_log_is_append_only();
+DROP TABLE audit_log;
+DROP TABLE supplier_owners;
+DROP TABLE supplier_external_refs;
+DROP TABLE supplier_certifications;
+DROP TABLE supplier_capabilities;
+DROP TABLE supplier_contacts;
+DROP TABLE suppliers;

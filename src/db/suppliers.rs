@@ -1,0 +1,397 @@
+//! Suppliers: the row and its parts (capabilities, certifications, contacts, external refs),
+//! owners, and the audit entry and change event that every write records on the caller's
+//! connection, so that they commit or roll back with the change.
+
+use bigdecimal::BigDecimal;
+use chrono::{DateTime, Utc};
+use diesel::{
+    prelude::*,
+    sql_types::{
+        Array, Bool, Bpchar, Double, Int2, Int4, Jsonb, Nullable, Numeric, Text, Timestamptz,
+        Uuid as SqlUuid,
+    },
+};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::schema::{
+    audit_log, change_events, supplier_capabilities, supplier_certifications, supplier_contacts,
+    supplier_external_refs, supplier_owners, suppliers,
+};
+use crate::domain::supplier::SupplierInput;
+
+/// A supplier with its parts, read in one round trip (the parts aggregated as JSON).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct SupplierRecord {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub legal_name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub trade_name: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub tax_id: String,
+    #[diesel(sql_type = Bool)]
+    pub tax_id_check_ok: bool,
+    #[diesel(sql_type = Bpchar)]
+    pub country: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub subdivision: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub city: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub address: Option<String>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub lat: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub lon: Option<f64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub website: Option<String>,
+    #[diesel(sql_type = Nullable<Int2>)]
+    pub founded_year: Option<i16>,
+    #[diesel(sql_type = Text)]
+    pub sector: String,
+    #[diesel(sql_type = Int4)]
+    pub employees: i32,
+    #[diesel(sql_type = Nullable<Numeric>)]
+    pub annual_sales_amount: Option<BigDecimal>,
+    #[diesel(sql_type = Nullable<Bpchar>)]
+    pub annual_sales_currency: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub size_class: String,
+    #[diesel(sql_type = Text)]
+    pub size_rule: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub status_reason: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub verified_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Int4)]
+    pub version: i32,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    pub updated_at: DateTime<Utc>,
+    #[diesel(sql_type = Jsonb)]
+    pub capabilities: Value,
+    #[diesel(sql_type = Jsonb)]
+    pub certifications: Value,
+    #[diesel(sql_type = Jsonb)]
+    pub contacts: Value,
+    #[diesel(sql_type = Jsonb)]
+    pub external_refs: Value,
+    #[diesel(sql_type = Array<SqlUuid>)]
+    pub owners: Vec<Uuid>,
+}
+
+const DOCUMENT_SQL: &str = "\
+SELECT s.id, s.legal_name, s.trade_name, s.tax_id, s.tax_id_check_ok, s.country, s.subdivision,
+       s.city, s.address, s.lat, s.lon, s.website, s.founded_year, s.sector, s.employees,
+       s.annual_sales_amount, s.annual_sales_currency, s.size_class, s.size_rule, s.status,
+       s.status_reason, s.verified_at, s.version, s.created_at, s.updated_at,
+       COALESCE((SELECT jsonb_agg(jsonb_build_object('code', c.code, 'details', c.details,
+                                                     'parameters', c.parameters) ORDER BY c.position)
+                 FROM supplier_capabilities c WHERE c.supplier_id = s.id), '[]') AS capabilities,
+       COALESCE((SELECT jsonb_agg(jsonb_build_object('scheme', x.scheme, 'number', x.number,
+                                                     'issuer', x.issuer, 'issued_on', x.issued_on,
+                                                     'expires_on', x.expires_on) ORDER BY x.position)
+                 FROM supplier_certifications x WHERE x.supplier_id = s.id), '[]') AS certifications,
+       COALESCE((SELECT jsonb_agg(jsonb_build_object('name', k.name, 'role', k.role,
+                                                     'email', k.email, 'phone', k.phone) ORDER BY k.position)
+                 FROM supplier_contacts k WHERE k.supplier_id = s.id), '[]') AS contacts,
+       COALESCE((SELECT jsonb_agg(jsonb_build_object('system', r.system, 'value', r.value) ORDER BY r.position)
+                 FROM supplier_external_refs r WHERE r.supplier_id = s.id), '[]') AS external_refs,
+       ARRAY(SELECT o.user_id FROM supplier_owners o WHERE o.supplier_id = s.id ORDER BY o.user_id) AS owners
+FROM suppliers s
+WHERE s.id = $1";
+
+/// One supplier with all its parts, in one query. With `lock`, the supplier row is locked until
+/// the transaction ends (for a change).
+pub async fn find_record(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    lock: bool,
+) -> QueryResult<Option<SupplierRecord>> {
+    let sql = if lock {
+        format!("{DOCUMENT_SQL} FOR UPDATE OF s")
+    } else {
+        DOCUMENT_SQL.to_owned()
+    };
+    diesel::sql_query(sql)
+        .bind::<SqlUuid, _>(id)
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+/// The columns a client's document decides, plus the computed size.
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = suppliers, treat_none_as_null = true)]
+pub struct SupplierColumns<'a> {
+    pub legal_name: &'a str,
+    pub trade_name: Option<&'a str>,
+    pub tax_id: &'a str,
+    pub tax_id_check_ok: bool,
+    pub country: &'a str,
+    pub subdivision: Option<&'a str>,
+    pub city: Option<&'a str>,
+    pub address: Option<&'a str>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub website: Option<&'a str>,
+    pub founded_year: Option<i16>,
+    pub sector: &'a str,
+    pub employees: i32,
+    pub annual_sales_amount: Option<&'a BigDecimal>,
+    pub annual_sales_currency: Option<&'a str>,
+    pub size_class: &'a str,
+    pub size_rule: &'a str,
+}
+
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    columns: &SupplierColumns<'_>,
+) -> QueryResult<()> {
+    diesel::insert_into(suppliers::table)
+        .values((suppliers::id.eq(id), columns))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Writes new column values and the next version.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    columns: &SupplierColumns<'_>,
+    version: i32,
+) -> QueryResult<()> {
+    diesel::update(suppliers::table.find(id))
+        .set((columns, suppliers::version.eq(version)))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Sets the status (and its reason and verification time) and the next version.
+pub async fn set_status(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    status: &str,
+    reason: Option<&str>,
+    verified_at: Option<DateTime<Utc>>,
+    version: i32,
+) -> QueryResult<()> {
+    diesel::update(suppliers::table.find(id))
+        .set((
+            suppliers::status.eq(status),
+            suppliers::status_reason.eq(reason),
+            suppliers::verified_at.eq(verified_at),
+            suppliers::version.eq(version),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// The id of the supplier with this `(country, tax_id)`, if any.
+pub async fn find_by_tax_id(
+    conn: &mut AsyncPgConnection,
+    country: &str,
+    tax_id: &str,
+) -> QueryResult<Option<Uuid>> {
+    suppliers::table
+        .filter(suppliers::country.eq(country))
+        .filter(suppliers::tax_id.eq(tax_id))
+        .select(suppliers::id)
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Replaces the parts of a supplier with those of `input`.
+pub async fn replace_parts(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    input: &SupplierInput,
+) -> QueryResult<()> {
+    diesel::delete(supplier_capabilities::table.filter(supplier_capabilities::supplier_id.eq(id)))
+        .execute(conn)
+        .await?;
+    diesel::delete(
+        supplier_certifications::table.filter(supplier_certifications::supplier_id.eq(id)),
+    )
+    .execute(conn)
+    .await?;
+    diesel::delete(supplier_contacts::table.filter(supplier_contacts::supplier_id.eq(id)))
+        .execute(conn)
+        .await?;
+    diesel::delete(
+        supplier_external_refs::table.filter(supplier_external_refs::supplier_id.eq(id)),
+    )
+    .execute(conn)
+    .await?;
+    insert_parts(conn, id, input).await
+}
+
+/// Inserts the parts of a new supplier.
+pub async fn insert_parts(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    input: &SupplierInput,
+) -> QueryResult<()> {
+    if !input.capabilities.is_empty() {
+        let rows: Vec<_> = input
+            .capabilities
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                (
+                    supplier_capabilities::supplier_id.eq(id),
+                    supplier_capabilities::code.eq(&c.code),
+                    supplier_capabilities::position.eq(i as i16),
+                    supplier_capabilities::details.eq(c.details.as_deref()),
+                    supplier_capabilities::parameters.eq(c.parameters.as_ref()),
+                )
+            })
+            .collect();
+        diesel::insert_into(supplier_capabilities::table)
+            .values(rows)
+            .execute(conn)
+            .await?;
+    }
+    if !input.certifications.is_empty() {
+        let rows: Vec<_> = input
+            .certifications
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                (
+                    supplier_certifications::supplier_id.eq(id),
+                    supplier_certifications::position.eq(i as i16),
+                    supplier_certifications::scheme.eq(&c.scheme),
+                    supplier_certifications::number.eq(c.number.as_deref()),
+                    supplier_certifications::issuer.eq(c.issuer.as_deref()),
+                    supplier_certifications::issued_on.eq(c.issued_on),
+                    supplier_certifications::expires_on.eq(c.expires_on),
+                )
+            })
+            .collect();
+        diesel::insert_into(supplier_certifications::table)
+            .values(rows)
+            .execute(conn)
+            .await?;
+    }
+    if !input.contacts.is_empty() {
+        let rows: Vec<_> = input
+            .contacts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                (
+                    supplier_contacts::supplier_id.eq(id),
+                    supplier_contacts::position.eq(i as i16),
+                    supplier_contacts::name.eq(&c.name),
+                    supplier_contacts::role.eq(c.role.as_deref()),
+                    supplier_contacts::email.eq(c.email.as_deref()),
+                    supplier_contacts::phone.eq(c.phone.as_deref()),
+                )
+            })
+            .collect();
+        diesel::insert_into(supplier_contacts::table)
+            .values(rows)
+            .execute(conn)
+            .await?;
+    }
+    if !input.external_refs.is_empty() {
+        let rows: Vec<_> = input
+            .external_refs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                (
+                    supplier_external_refs::supplier_id.eq(id),
+                    supplier_external_refs::position.eq(i as i16),
+                    supplier_external_refs::system.eq(&r.system),
+                    supplier_external_refs::value.eq(&r.value),
+                )
+            })
+            .collect();
+        diesel::insert_into(supplier_external_refs::table)
+            .values(rows)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn add_owner(
+    conn: &mut AsyncPgConnection,
+    supplier: Uuid,
+    user: Uuid,
+) -> QueryResult<()> {
+    diesel::insert_into(supplier_owners::table)
+        .values((
+            supplier_owners::supplier_id.eq(supplier),
+            supplier_owners::user_id.eq(user),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Who made a change, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// `user`, `client` or `system`.
+    pub kind: &'static str,
+    pub id: Option<Uuid>,
+    pub name: String,
+}
+
+/// An audit entry: `changes` maps each changed field to `[old, new]`.
+pub struct AuditEntry<'a> {
+    pub supplier: Uuid,
+    pub actor: &'a Actor,
+    pub action: &'a str,
+    pub request_id: Option<&'a str>,
+    pub changes: Value,
+}
+
+pub async fn insert_audit(conn: &mut AsyncPgConnection, entry: &AuditEntry<'_>) -> QueryResult<()> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::supplier_id.eq(entry.supplier),
+            audit_log::actor_kind.eq(entry.actor.kind),
+            audit_log::actor_id.eq(entry.actor.id),
+            audit_log::actor_name.eq(&entry.actor.name),
+            audit_log::action.eq(entry.action),
+            audit_log::request_id.eq(entry.request_id),
+            audit_log::changes.eq(&entry.changes),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Appends to the change feed.
+pub async fn insert_event(
+    conn: &mut AsyncPgConnection,
+    kind: &str,
+    supplier: Uuid,
+    data: &Value,
+) -> QueryResult<()> {
+    diesel::insert_into(change_events::table)
+        .values((
+            change_events::type_.eq(kind),
+            change_events::supplier_id.eq(supplier),
+            change_events::data.eq(data),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}

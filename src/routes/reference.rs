@@ -1,0 +1,160 @@
+//! Reference data anyone may read: certification schemes, and countries with their ISO 3166-2
+//! subdivisions and the MSME size rule that applies to them.
+
+use actix_web::{HttpResponse, get, http::header, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{db::reference, error::ApiError, state::AppState};
+
+/// A certification scheme that `certifications[].scheme` may name.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SchemeResponse {
+    #[schema(example = "iso_9001")]
+    pub code: String,
+    #[schema(example = "ISO 9001")]
+    pub name: String,
+    #[schema(example = "Quality management systems")]
+    pub scope: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SchemeList {
+    pub data: Vec<SchemeResponse>,
+}
+
+/// Certification schemes.
+///
+/// The schemes a supplier's certificates may belong to.
+#[utoipa::path(
+    operation_id = "certification_schemes_list",
+    tag = "reference",
+    responses((status = 200, description = "Every scheme.", body = SchemeList)),
+    security((), ("bearer" = []))
+)]
+#[get("/certification-schemes")]
+pub async fn list_schemes(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let data = reference::all_schemes(&mut conn)
+        .await?
+        .into_iter()
+        .map(|s| SchemeResponse {
+            code: s.code,
+            name: s.name,
+            scope: s.scope,
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(SchemeList { data }))
+}
+
+/// An MSME size rule.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SizeRuleResponse {
+    #[schema(example = "MX-DOF-2009-06-30")]
+    pub id: String,
+    /// `mx_combined_score`, `sales_bands`, `employee_and_sales_bands` or `employee_bands`.
+    pub method: String,
+    /// The rule's figures.
+    #[schema(value_type = Object)]
+    pub params: serde_json::Value,
+    /// The legal source.
+    pub source: String,
+    /// False while the figures are not checked against the primary legal text.
+    pub verified: bool,
+    pub valid_from: chrono::NaiveDate,
+    pub valid_to: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubdivisionResponse {
+    #[schema(example = "MX-JAL")]
+    pub code: String,
+    #[schema(example = "Jalisco")]
+    pub name: String,
+    #[schema(example = "State")]
+    pub kind: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountryResponse {
+    #[schema(example = "MX")]
+    pub code: String,
+    #[schema(example = "Mexico")]
+    pub name: String,
+    pub subdivisions: Vec<SubdivisionResponse>,
+    /// The rule that sets suppliers' `size_class` here (the fallback where the country has none).
+    pub size_rule: Option<SizeRuleResponse>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountryList {
+    pub data: Vec<CountryResponse>,
+}
+
+/// Countries.
+///
+/// Every ISO 3166-1 country with its ISO 3166-2 subdivisions and the size rule in force there
+/// (when a country has no rule of its own, or a supplier's sales are missing or in another
+/// currency, the fallback rule decides; see `size_rule` on each supplier).
+#[utoipa::path(
+    operation_id = "countries_list",
+    tag = "reference",
+    responses((status = 200, description = "Every country.", body = CountryList)),
+    security((), ("bearer" = []))
+)]
+#[get("/countries")]
+pub async fn list_countries(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let today = chrono::Utc::now().date_naive();
+    // (country, rule) for the rules in force; the fallback rule has no country.
+    let rules: Vec<(Option<String>, SizeRuleResponse)> = reference::size_rule_rows(&mut conn)
+        .await?
+        .into_iter()
+        .filter(|r| r.valid_from <= today && r.valid_to.is_none_or(|to| today < to))
+        .map(|r| {
+            let rule = SizeRuleResponse {
+                id: r.id,
+                method: r.method,
+                params: r.params,
+                source: r.source,
+                verified: r.verified,
+                valid_from: r.valid_from,
+                valid_to: r.valid_to,
+            };
+            (r.country, rule)
+        })
+        .collect();
+    let rule_for = |code: &str| {
+        rules
+            .iter()
+            .find(|(country, _)| country.as_deref() == Some(code))
+            .or_else(|| rules.iter().find(|(country, _)| country.is_none()))
+            .map(|(_, rule)| rule.clone())
+    };
+    let mut subdivisions = reference::all_subdivisions(&mut conn)
+        .await?
+        .into_iter()
+        .peekable();
+    let mut data = Vec::new();
+    for (code, name) in reference::all_countries(&mut conn).await? {
+        let mut subs = Vec::new();
+        while let Some((_, sub, sub_name, kind)) = subdivisions.next_if(|(c, ..)| *c == code) {
+            subs.push(SubdivisionResponse {
+                code: sub,
+                name: sub_name,
+                kind,
+            });
+        }
+        data.push(CountryResponse {
+            size_rule: rule_for(&code),
+            code,
+            name,
+            subdivisions: subs,
+        });
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(CountryList { data }))
+}
