@@ -20,7 +20,7 @@ use crate::{
         users::{CreateUserRequest, NewUser},
     },
     startup::Application,
-    telemetry,
+    telemetry, workers,
 };
 
 #[derive(Debug, Parser)]
@@ -48,6 +48,15 @@ pub enum Command {
     /// Manage the token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Run a background job once, now.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Move certificates to `expiring`/`expired` as of today; prints `{"suppliers", "certificates"}`.
+    ExpireCertificates,
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +112,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             actix_web::rt::System::new().block_on(serve(config))
         }
         Command::Keys(KeysCommand::Generate { dir, if_empty }) => generate_key(&dir, if_empty),
+        Command::Jobs(JobsCommand::ExpireCertificates) => {
+            let config = load_config()?;
+            actix_web::rt::System::new().block_on(async {
+                prepare_database(&config).await?;
+                let pool = db::build_pool(&config)?;
+                let outcome =
+                    workers::certificates::run_once(&pool, chrono::Utc::now().date_naive()).await?;
+                println!("{}", serde_json::to_string(&outcome)?);
+                Ok(())
+            })
+        }
         Command::Admin(command) => {
             let config = load_config()?;
             actix_web::rt::System::new().block_on(admin(config, command))
@@ -246,6 +266,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     prepare_database(&config).await?;
     let app = Application::build(config).await?;
     let state = app.state();
+    workers::spawn_all(state.pool.clone());
     tracing::info!(
         addr = %format!("{}:{}", state.config.listen_addr.ip(), app.port()),
         env = ?state.config.app_env,

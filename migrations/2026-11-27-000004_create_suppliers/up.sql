@@ -68,10 +68,13 @@ CREATE TABLE supplier_certifications (
     issuer      text CHECK (length(issuer) BETWEEN 1 AND 200),
     issued_on   date,
     expires_on  date,
+    -- As of the last write or run of the expiry job (`valid`, `expiring` within 60 days, `expired`).
+    status      text NOT NULL DEFAULT 'valid' CHECK (status IN ('valid', 'expiring', 'expired')),
     PRIMARY KEY (supplier_id, position),
     CHECK (expires_on IS NULL OR issued_on IS NULL OR expires_on > issued_on)
 );
 CREATE INDEX supplier_certifications_scheme_idx ON supplier_certifications (scheme, expires_on);
+CREATE INDEX supplier_certifications_expires_idx ON supplier_certifications (expires_on) WHERE expires_on IS NOT NULL;
 
 CREATE TABLE supplier_external_refs (
     supplier_id uuid NOT NULL REFERENCES suppliers (id) ON DELETE CASCADE,

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod reference;
 pub mod schema;
+pub mod stats;
 pub mod suppliers;
 
 use std::{sync::LazyLock, time::Duration};

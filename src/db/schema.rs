@@ -155,6 +155,7 @@ diesel::table! {
         number -> Nullable<Text>,
         position -> Int2,
         scheme -> Text,
+        status -> Text,
         supplier_id -> Uuid,
     }
 }

@@ -19,7 +19,7 @@ use super::schema::{
     audit_log, change_events, supplier_capabilities, supplier_certifications, supplier_contacts,
     supplier_external_refs, supplier_owners, suppliers,
 };
-use crate::domain::supplier::SupplierInput;
+use crate::domain::supplier::{SupplierInput, certificate_status};
 
 /// A supplier with its parts, read in one round trip (the parts aggregated as JSON).
 #[derive(Debug, Clone, QueryableByName)]
@@ -96,7 +96,7 @@ SELECT s.id, s.legal_name, s.trade_name, s.tax_id, s.tax_id_check_ok, s.country,
                  FROM supplier_capabilities c WHERE c.supplier_id = s.id), '[]') AS capabilities,
        COALESCE((SELECT jsonb_agg(jsonb_build_object('scheme', x.scheme, 'number', x.number,
                                                      'issuer', x.issuer, 'issued_on', x.issued_on,
-                                                     'expires_on', x.expires_on) ORDER BY x.position)
+                                                     'expires_on', x.expires_on, 'status', x.status) ORDER BY x.position)
                  FROM supplier_certifications x WHERE x.supplier_id = s.id), '[]') AS certifications,
        COALESCE((SELECT jsonb_agg(jsonb_build_object('name', k.name, 'role', k.role,
                                                      'email', k.email, 'phone', k.phone) ORDER BY k.position)
@@ -264,6 +264,7 @@ pub async fn insert_parts(
             .await?;
     }
     if !input.certifications.is_empty() {
+        let today = Utc::now().date_naive();
         let rows: Vec<_> = input
             .certifications
             .iter()
@@ -277,6 +278,7 @@ pub async fn insert_parts(
                     supplier_certifications::issuer.eq(c.issuer.as_deref()),
                     supplier_certifications::issued_on.eq(c.issued_on),
                     supplier_certifications::expires_on.eq(c.expires_on),
+                    supplier_certifications::status.eq(certificate_status(c.expires_on, today)),
                 )
             })
             .collect();
@@ -344,6 +346,54 @@ pub async fn add_owner(
         .map(drop)
 }
 
+pub async fn remove_owner(
+    conn: &mut AsyncPgConnection,
+    supplier: Uuid,
+    user: Uuid,
+) -> QueryResult<()> {
+    diesel::delete(
+        supplier_owners::table
+            .filter(supplier_owners::supplier_id.eq(supplier))
+            .filter(supplier_owners::user_id.eq(user)),
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// An audit entry as stored.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = audit_log, check_for_backend(diesel::pg::Pg))]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_kind: String,
+    pub actor_id: Option<Uuid>,
+    pub actor_name: String,
+    pub action: String,
+    pub request_id: Option<String>,
+    pub changes: Value,
+}
+
+/// A page of a supplier's audit entries, oldest first, after entry `after`.
+pub async fn history_page(
+    conn: &mut AsyncPgConnection,
+    supplier: Uuid,
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
+    let mut query = audit_log::table
+        .filter(audit_log::supplier_id.eq(supplier))
+        .select(AuditRow::as_select())
+        .order(audit_log::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(audit_log::id.gt(after));
+    }
+    query.load(conn).await
+}
+
 /// Who made a change, for the audit log.
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -394,4 +444,66 @@ pub async fn insert_event(
         .execute(conn)
         .await
         .map(drop)
+}
+
+/// A certificate whose status the expiry job changed.
+#[derive(Debug, QueryableByName)]
+pub struct CertificateChange {
+    #[diesel(sql_type = SqlUuid)]
+    pub supplier_id: Uuid,
+    #[diesel(sql_type = Int2)]
+    pub position: i16,
+    #[diesel(sql_type = Text)]
+    pub old_status: String,
+    #[diesel(sql_type = Text)]
+    pub new_status: String,
+}
+
+/// Moves every certificate whose status differs from what its dates say on `today`, and returns
+/// the changes. Only one run at a time across instances: a run that finds another holding the
+/// lock does nothing.
+pub async fn refresh_certificate_statuses(
+    conn: &mut AsyncPgConnection,
+    today: chrono::NaiveDate,
+) -> QueryResult<Vec<CertificateChange>> {
+    #[derive(QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = Bool)]
+        locked: bool,
+    }
+    let locked: Locked = diesel::sql_query(
+        "SELECT pg_try_advisory_xact_lock(hashtextextended('certificate-expiry', 0)) AS locked",
+    )
+    .get_result(conn)
+    .await?;
+    if !locked.locked {
+        return Ok(Vec::new());
+    }
+    diesel::sql_query(
+        "WITH due AS (
+             SELECT supplier_id, position, status AS old_status,
+                    CASE WHEN expires_on < $1 THEN 'expired'
+                         WHEN expires_on <= $1 + 60 THEN 'expiring'
+                         ELSE 'valid' END AS new_status
+             FROM supplier_certifications
+             WHERE expires_on IS NOT NULL
+             FOR UPDATE)
+         UPDATE supplier_certifications c SET status = due.new_status
+         FROM due
+         WHERE c.supplier_id = due.supplier_id AND c.position = due.position
+           AND due.old_status <> due.new_status
+         RETURNING c.supplier_id, c.position, due.old_status, due.new_status",
+    )
+    .bind::<diesel::sql_types::Date, _>(today)
+    .load(conn)
+    .await
+}
+
+/// Adds one to a supplier's version (for changes made outside the document's columns).
+pub async fn bump_version(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<i32> {
+    diesel::update(suppliers::table.find(id))
+        .set(suppliers::version.eq(suppliers::version + 1))
+        .returning(suppliers::version)
+        .get_result(conn)
+        .await
 }

@@ -30,6 +30,11 @@ pub struct JsonBody {
 }
 
 impl JsonBody {
+    /// Whether the request had no body at all.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
     /// The body as `T`: 415 for another media type, 400 for bytes that are not JSON, 422 naming
     /// the field for JSON that does not fit.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {

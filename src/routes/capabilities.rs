@@ -62,7 +62,7 @@ pub struct CapabilityTree {
 }
 
 /// `es` when the client prefers Spanish to English, `en` otherwise.
-fn language(req: &HttpRequest) -> &'static str {
+pub fn language(req: &HttpRequest) -> &'static str {
     let Some(header) = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)

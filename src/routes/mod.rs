@@ -5,6 +5,7 @@ pub mod capabilities;
 pub mod clients;
 pub mod ops;
 pub mod reference;
+pub mod stats;
 pub mod suppliers;
 pub mod users;
 
@@ -36,10 +37,20 @@ fn v1(cfg: &mut ServiceConfig) {
         .service(suppliers::get_supplier)
         .service(suppliers::update_supplier)
         .service(suppliers::archive_supplier)
+        .service(suppliers::workflow::submit_supplier)
+        .service(suppliers::workflow::verify_supplier)
+        .service(suppliers::workflow::reject_supplier)
+        .service(suppliers::workflow::suspend_supplier)
+        .service(suppliers::workflow::reinstate_supplier)
+        .service(suppliers::history::supplier_history)
+        .service(suppliers::owners::add_owner)
+        .service(suppliers::owners::remove_owner)
         .service(capabilities::list_capabilities)
         .service(capabilities::create_capability)
         .service(capabilities::get_capability)
         .service(capabilities::update_capability)
         .service(reference::list_schemes)
-        .service(reference::list_countries);
+        .service(reference::list_countries)
+        .service(stats::coverage)
+        .service(stats::summary);
 }

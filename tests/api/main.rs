@@ -12,3 +12,4 @@ mod ops;
 mod properties;
 mod reference;
 mod suppliers;
+mod workflow;

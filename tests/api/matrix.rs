@@ -109,6 +109,67 @@ fn cases() -> Vec<Case> {
             [204, 403, 404, 403, 401],
         ),
         c(
+            Method::POST,
+            "/v1/suppliers/{supplier}/submit",
+            None,
+            [200, 403, 404, 403, 401],
+        ),
+        // The fresh supplier is a draft: the roles that may decide get 409, the others 403.
+        c(
+            Method::POST,
+            "/v1/suppliers/{supplier}/verify",
+            None,
+            [409, 409, 403, 403, 401],
+        ),
+        c(
+            Method::POST,
+            "/v1/suppliers/{supplier}/reject",
+            Some(|| json!({ "reason": "r" })),
+            [409, 409, 403, 403, 401],
+        ),
+        c(
+            Method::POST,
+            "/v1/suppliers/{supplier}/suspend",
+            Some(|| json!({ "reason": "r" })),
+            [409, 409, 403, 403, 401],
+        ),
+        c(
+            Method::POST,
+            "/v1/suppliers/{supplier}/reinstate",
+            None,
+            [409, 409, 403, 403, 401],
+        ),
+        c(
+            Method::GET,
+            "/v1/suppliers/{supplier}/history",
+            None,
+            [200, 200, 404, 403, 401],
+        ),
+        c(
+            Method::PUT,
+            "/v1/suppliers/{supplier}/owners/{owner}",
+            None,
+            [204, 204, 403, 403, 401],
+        ),
+        c(
+            Method::DELETE,
+            "/v1/suppliers/{supplier}/owners/{owner}",
+            None,
+            [404, 404, 403, 403, 401],
+        ),
+        c(
+            Method::GET,
+            "/v1/stats/coverage",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        c(
+            Method::GET,
+            "/v1/stats/summary",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        c(
             Method::GET,
             "/v1/capabilities",
             None,
@@ -150,9 +211,17 @@ fn cases() -> Vec<Case> {
 }
 
 fn pattern(path: &str) -> String {
-    ["{user}", "{client}", "{supplier}", "{code}", "{id}"]
-        .iter()
-        .fold(path.to_owned(), |p, v| p.replace(v, "{}"))
+    [
+        "{user}",
+        "{client}",
+        "{supplier}",
+        "{code}",
+        "{id}",
+        "{owner}",
+        "{user_id}",
+    ]
+    .iter()
+    .fold(path.to_owned(), |p, v| p.replace(v, "{}"))
 }
 
 #[test]
@@ -201,6 +270,7 @@ async fn each_role_reaches_exactly_the_operations_it_may() {
     let app = spawn_app().await;
     let admin = app.user_with_role("admin").await;
     let target_user = app.user_with_role("viewer").await;
+    let target_owner = app.user_with_role("supplier").await;
     let target_client: Value = app
         .authed(Method::POST, "/v1/clients", &admin.token)
         .json(&json!({ "name": "Target", "role": "viewer" }))
@@ -226,7 +296,8 @@ async fn each_role_reaches_exactly_the_operations_it_may() {
                     .path
                     .replace("{user}", &target_user.id.to_string())
                     .replace("{client}", target_client["id"].as_str().unwrap())
-                    .replace("{code}", "svc.cal");
+                    .replace("{code}", "svc.cal")
+                    .replace("{owner}", &target_owner.id.to_string());
                 if path.contains("{supplier}") {
                     let made: Value = app
                         .authed(Method::POST, "/v1/suppliers", &admin.token)

@@ -1,5 +1,10 @@
-//! Suppliers: create, read, change (JSON Merge Patch) and archive. Every change writes its audit
-//! entry and its change event in the transaction of the change.
+//! Suppliers: create, read, change (JSON Merge Patch) and archive here; the verification
+//! workflow in `workflow`, owners in `owners`, the audit history in `history`. Every change writes
+//! its audit entry and its change event in the transaction of the change.
+
+pub mod history;
+pub mod owners;
+pub mod workflow;
 
 use std::collections::HashSet;
 
@@ -18,7 +23,7 @@ use crate::{
         size::{self, SizeClass, SizeInput},
         supplier::{
             CapabilityInput, Contact, ExternalRef, Known, Location, Money, SupplierInput,
-            ValidSupplier, certificate_status, check_fields, merge_patch,
+            ValidSupplier, check_fields, merge_patch,
         },
     },
     error::{ApiError, FieldError},
@@ -38,9 +43,21 @@ pub struct CertificationView {
     pub issuer: Option<String>,
     pub issued_on: Option<chrono::NaiveDate>,
     pub expires_on: Option<chrono::NaiveDate>,
-    /// `valid`, `expiring` (within 60 days) or `expired`, from `expires_on`.
+    /// `valid`, `expiring` (within 60 days of `expires_on`) or `expired`; kept current by the
+    /// expiry job, which runs every hour.
     #[schema(example = "valid")]
-    pub status: &'static str,
+    pub status: String,
+}
+
+/// A certificate as the one-query read returns it.
+#[derive(Debug, serde::Deserialize)]
+struct StoredCertification {
+    scheme: String,
+    number: Option<String>,
+    issuer: Option<String>,
+    issued_on: Option<chrono::NaiveDate>,
+    expires_on: Option<chrono::NaiveDate>,
+    status: String,
 }
 
 /// A supplier.
@@ -143,16 +160,11 @@ fn check_can_edit(principal: &Principal, record: &SupplierRecord) -> Result<(), 
     }
 }
 
-fn document(
-    record: SupplierRecord,
-    view: View,
-    today: chrono::NaiveDate,
-) -> Result<SupplierDocument, ApiError> {
+fn document(record: SupplierRecord, view: View) -> Result<SupplierDocument, ApiError> {
     fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
         serde_json::from_value(v).map_err(|e| ApiError::Internal(e.into()))
     }
-    let certifications: Vec<crate::domain::supplier::CertificationInput> =
-        parse(record.certifications)?;
+    let certifications: Vec<StoredCertification> = parse(record.certifications)?;
     Ok(SupplierDocument {
         id: record.id,
         legal_name: record.legal_name,
@@ -185,7 +197,9 @@ fn document(
         certifications: certifications
             .into_iter()
             .map(|c| CertificationView {
-                status: certificate_status(c.expires_on, today),
+                // As stored: set on each write and moved by the expiry job (which also moves the
+                // version and so the ETag).
+                status: c.status,
                 scheme: c.scheme,
                 number: c.number,
                 issuer: c.issuer,
@@ -438,7 +452,6 @@ pub async fn create_supplier(
     let caller = format!("{}:{}", principal.kind.as_str(), principal.id);
     let hash = idempotency::request_hash(&body);
     let key = idempotency_key.0;
-    let today = Utc::now().date_naive();
 
     let outcome = conn
         .transaction(async |conn| -> Result<(StoredResponse, bool), WriteError> {
@@ -469,7 +482,7 @@ pub async fn create_supplier(
             let record = store::find_record(conn, id, false)
                 .await?
                 .ok_or_else(not_found)?;
-            let doc = document(record, View::Full, today)?;
+            let doc = document(record, View::Full)?;
             let mut created = changes(
                 &Value::Null,
                 &serde_json::to_value(&doc).map_err(|e| ApiError::Internal(e.into()))?,
@@ -544,7 +557,7 @@ pub async fn get_supplier(
         .await?
         .ok_or_else(not_found)?;
     let view = view_of(principal.0.as_ref(), &record).ok_or_else(not_found)?;
-    let doc = document(record, view, Utc::now().date_naive())?;
+    let doc = document(record, view)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(doc.version)))
         .json(doc))
@@ -611,7 +624,6 @@ pub async fn update_supplier(
         return Err(ApiError::unprocessable(errors));
     }
     let id = *id;
-    let today = Utc::now().date_naive();
     let mut conn = state.pool.get().await?;
     let outcome = conn
         .transaction(async |conn| -> Result<SupplierDocument, ApiError> {
@@ -622,7 +634,7 @@ pub async fn update_supplier(
                 return Err(ApiError::conflict("The supplier is archived and cannot change."));
             }
             let was_owner = is_owner(&principal, &record);
-            let current = document(record, View::Full, today)?;
+            let current = document(record, View::Full)?;
             let old_input = input_of(&current, current.contacts.clone().unwrap_or_default());
             let old_value = serde_json::to_value(&old_input).map_err(|e| ApiError::Internal(e.into()))?;
             let mut merged = old_value.clone();
@@ -677,7 +689,7 @@ pub async fn update_supplier(
                     &json!({ "version": version, "from": "verified", "to": "pending", "reason": "verified fields changed" })).await?;
             }
             let record = store::find_record(conn, id, false).await?.ok_or_else(not_found)?;
-            document(record, View::Full, today)
+            document(record, View::Full)
         })
         .await;
     let doc = outcome?;
