@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod reference;
 pub mod schema;
+pub mod search;
 pub mod stats;
 pub mod suppliers;
 
@@ -48,7 +49,8 @@ pub fn build_pool(config: &Config) -> anyhow::Result<Pool> {
             let mut conn = AsyncPgConnection::establish(&url).await?;
             conn.batch_execute(&format!(
                 "SET statement_timeout = {statement_timeout_ms}; \
-                 SET application_name = 'supplier-registry'"
+                 SET application_name = 'supplier-registry'; \
+                 SET pg_trgm.word_similarity_threshold = 0.35"
             ))
             .await
             .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;

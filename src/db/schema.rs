@@ -194,6 +194,7 @@ diesel::table! {
         annual_sales_amount -> Nullable<Numeric>,
         #[max_length = 3]
         annual_sales_currency -> Nullable<Bpchar>,
+        capability_codes -> Array<Nullable<Text>>,
         city -> Nullable<Text>,
         #[max_length = 2]
         country -> Bpchar,
@@ -204,6 +205,7 @@ diesel::table! {
         lat -> Nullable<Float8>,
         legal_name -> Text,
         lon -> Nullable<Float8>,
+        name_key -> Nullable<Text>,
         sector -> Text,
         size_class -> Text,
         size_rule -> Text,

@@ -86,7 +86,8 @@ pub struct SupplierRecord {
     pub owners: Vec<Uuid>,
 }
 
-const DOCUMENT_SQL: &str = "\
+/// The supplier document query, without its `WHERE`.
+pub const DOCUMENT_SELECT: &str = "\
 SELECT s.id, s.legal_name, s.trade_name, s.tax_id, s.tax_id_check_ok, s.country, s.subdivision,
        s.city, s.address, s.lat, s.lon, s.website, s.founded_year, s.sector, s.employees,
        s.annual_sales_amount, s.annual_sales_currency, s.size_class, s.size_rule, s.status,
@@ -104,8 +105,7 @@ SELECT s.id, s.legal_name, s.trade_name, s.tax_id, s.tax_id_check_ok, s.country,
        COALESCE((SELECT jsonb_agg(jsonb_build_object('system', r.system, 'value', r.value) ORDER BY r.position)
                  FROM supplier_external_refs r WHERE r.supplier_id = s.id), '[]') AS external_refs,
        ARRAY(SELECT o.user_id FROM supplier_owners o WHERE o.supplier_id = s.id ORDER BY o.user_id) AS owners
-FROM suppliers s
-WHERE s.id = $1";
+FROM suppliers s";
 
 /// One supplier with all its parts, in one query. With `lock`, the supplier row is locked until
 /// the transaction ends (for a change).
@@ -114,11 +114,8 @@ pub async fn find_record(
     id: Uuid,
     lock: bool,
 ) -> QueryResult<Option<SupplierRecord>> {
-    let sql = if lock {
-        format!("{DOCUMENT_SQL} FOR UPDATE OF s")
-    } else {
-        DOCUMENT_SQL.to_owned()
-    };
+    let lock = if lock { " FOR UPDATE OF s" } else { "" };
+    let sql = format!("{DOCUMENT_SELECT} WHERE s.id = $1{lock}");
     diesel::sql_query(sql)
         .bind::<SqlUuid, _>(id)
         .get_result(conn)
@@ -148,6 +145,8 @@ pub struct SupplierColumns<'a> {
     pub annual_sales_currency: Option<&'a str>,
     pub size_class: &'a str,
     pub size_rule: &'a str,
+    /// The capability codes with all their ancestors, for search.
+    pub capability_codes: Vec<String>,
 }
 
 pub async fn insert(

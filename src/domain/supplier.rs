@@ -576,6 +576,23 @@ pub fn certificate_status(expires_on: Option<NaiveDate>, today: NaiveDate) -> &'
     }
 }
 
+/// The codes and all their ancestors (`atp.asm.wb` → `atp`, `atp.asm`, `atp.asm.wb`), sorted:
+/// what the search matches a capability filter against.
+pub fn with_ancestors<'a>(codes: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut all: Vec<String> = codes
+        .into_iter()
+        .flat_map(|code| {
+            code.match_indices('.')
+                .map(|(i, _)| code[..i].to_owned())
+                .chain(std::iter::once(code.to_owned()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
 /// RFC 7396 JSON Merge Patch: objects merge key by key, `null` removes, anything else replaces.
 pub fn merge_patch(target: &mut Value, patch: &Value) {
     let Value::Object(patch) = patch else {
@@ -706,6 +723,14 @@ mod tests {
             &json!({ "a": "z", "c": { "f": null }, "list": [3] }),
         );
         assert_eq!(doc, json!({ "a": "z", "c": { "d": "e" }, "list": [3] }));
+    }
+
+    #[test]
+    fn codes_carry_their_ancestors() {
+        assert_eq!(
+            with_ancestors(["atp.asm.wb", "atp.tst", "des"]),
+            ["atp", "atp.asm", "atp.asm.wb", "atp.tst", "des"]
+        );
     }
 
     #[test]

@@ -11,5 +11,6 @@ mod openapi;
 mod ops;
 mod properties;
 mod reference;
+mod search;
 mod suppliers;
 mod workflow;

@@ -159,6 +159,24 @@ fn cases() -> Vec<Case> {
         ),
         c(
             Method::GET,
+            "/v1/suppliers",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        c(
+            Method::GET,
+            "/v1/suppliers/facets",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        c(
+            Method::GET,
+            "/v1/suppliers/export",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        c(
+            Method::GET,
             "/v1/stats/coverage",
             None,
             [200, 200, 200, 200, 200],

@@ -4,6 +4,7 @@
 
 pub mod history;
 pub mod owners;
+pub mod search;
 pub mod workflow;
 
 use std::collections::HashSet;
@@ -23,7 +24,7 @@ use crate::{
         size::{self, SizeClass, SizeInput},
         supplier::{
             CapabilityInput, Contact, ExternalRef, Known, Location, Money, SupplierInput,
-            ValidSupplier, check_fields, merge_patch,
+            ValidSupplier, check_fields, merge_patch, with_ancestors,
         },
     },
     error::{ApiError, FieldError},
@@ -335,6 +336,7 @@ fn columns<'a>(valid: &'a ValidSupplier, size: &'a (SizeClass, String)) -> Suppl
         annual_sales_currency: valid.sales.as_ref().map(|(_, c)| c.as_str()),
         size_class: size.0.as_str(),
         size_rule: &size.1,
+        capability_codes: with_ancestors(input.capabilities.iter().map(|c| c.code.as_str())),
     }
 }
 

@@ -1,0 +1,570 @@
+//! Search and discovery: `GET /v1/suppliers` (filters, sorts, keyset pages), `/facets` (counts
+//! over the same filters) and `/export` (every match, streamed as CSV or NDJSON).
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
+use chrono::{DateTime, Utc};
+use diesel_async::RunQueryDsl;
+use futures_util::StreamExt;
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{SupplierDocument, document, view_of};
+use crate::{
+    auth::{MaybePrincipal, Principal, PrincipalKind, Role},
+    db::search::{self, After, ExportRow, Filters, Sort, Visibility},
+    domain::codes::{is_country, is_subdivision},
+    error::ApiError,
+    http::pagination::{DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor},
+    state::AppState,
+};
+
+const STATUSES: [&str; 6] = [
+    "draft",
+    "pending",
+    "verified",
+    "rejected",
+    "suspended",
+    "archived",
+];
+
+/// The filters of `GET /v1/suppliers`, `/facets` and `/export` (documentation of the query string;
+/// it is parsed by [`parse`], which names any bad parameter in a 400).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SearchParams {
+    /// Fuzzy, accent- and case-insensitive match on legal and trade name (`najera` finds
+    /// `Nájera`, a one-letter typo still matches); only matching suppliers are returned.
+    q: Option<String>,
+    /// A capability code; matches itself and every code below it. Repeat for any of several.
+    #[param(explode = true)]
+    capability: Option<Vec<String>>,
+    /// ISO 3166-1 alpha-2.
+    #[param(example = "MX")]
+    country: Option<String>,
+    /// ISO 3166-2.
+    #[param(example = "MX-JAL")]
+    subdivision: Option<String>,
+    /// Comma list of `micro`, `small`, `medium`, `large`.
+    #[param(example = "micro,small")]
+    size_class: Option<String>,
+    /// A certification scheme of which the supplier holds a certificate valid today.
+    #[param(example = "iso_9001")]
+    certification: Option<String>,
+    /// Comma list of statuses. Default: every status the caller may see except `archived`
+    /// (anonymous callers: `verified` only).
+    status: Option<String>,
+    /// `lat,lon`; with `radius_km`.
+    #[param(example = "20.67,-103.35")]
+    near: Option<String>,
+    /// Radius around `near`, 0 to 1000 km.
+    radius_km: Option<f64>,
+    /// Only suppliers changed at or after this RFC 3339 time.
+    updated_since: Option<DateTime<Utc>>,
+    /// `name` (default without `q`), `-updated_at`, `distance` (with `near`), `relevance`
+    /// (with `q`; default with it).
+    sort: Option<String>,
+    /// 1 to 100, default 20 (not for export).
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page (not for export).
+    cursor: Option<String>,
+}
+
+/// A parsed search.
+struct Search {
+    filters: Filters,
+    sort: Sort,
+    limit: i64,
+    cursor: Option<String>,
+    format: Option<String>,
+}
+
+fn bad(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::bad_request(field, "invalid", message)
+}
+
+fn is_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 60
+        && code.split('.').all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+/// Parses the query string; `extra` names parameters allowed besides the filters.
+fn parse(query: &str, extra: &[&str], visibility: &Visibility) -> Result<Search, ApiError> {
+    let mut single: HashMap<String, String> = HashMap::new();
+    let mut capabilities = Vec::new();
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        let key = key.into_owned();
+        match key.as_str() {
+            "capability" => {
+                if !is_code(&value) {
+                    return Err(bad(
+                        "capability",
+                        "is not a capability code (like atp.asm.wb)",
+                    ));
+                }
+                capabilities.push(value.into_owned());
+            }
+            "q" | "country" | "subdivision" | "size_class" | "certification" | "status"
+            | "near" | "radius_km" | "updated_since" | "sort" | "limit" | "cursor" => {
+                if single.insert(key.clone(), value.into_owned()).is_some() {
+                    return Err(bad(&key, "is given more than once"));
+                }
+            }
+            k if extra.contains(&k) => {
+                single.insert(key, value.into_owned());
+            }
+            _ => return Err(bad(&key, "is not a parameter of this operation")),
+        }
+    }
+    let list = |key: &str, allowed: &[&str]| -> Result<Vec<String>, ApiError> {
+        let Some(raw) = single.get(key) else {
+            return Ok(Vec::new());
+        };
+        raw.split(',')
+            .map(|v| {
+                let v = v.trim();
+                if allowed.contains(&v) {
+                    Ok(v.to_owned())
+                } else {
+                    Err(bad(
+                        key,
+                        format!("`{v}` is not one of {}", allowed.join(", ")),
+                    ))
+                }
+            })
+            .collect()
+    };
+    let q = match single.get("q").map(|q| q.trim()) {
+        Some(q) if q.is_empty() || q.chars().count() > 200 => {
+            return Err(bad("q", "must be 1 to 200 characters"));
+        }
+        other => other.map(str::to_owned),
+    };
+    let country = single.get("country").cloned();
+    if let Some(c) = &country
+        && !is_country(c)
+    {
+        return Err(bad(
+            "country",
+            "is not an ISO 3166-1 alpha-2 code (like MX)",
+        ));
+    }
+    let subdivision = single.get("subdivision").cloned();
+    if let Some(s) = &subdivision
+        && !is_subdivision(s)
+    {
+        return Err(bad(
+            "subdivision",
+            "is not an ISO 3166-2 code (like MX-JAL)",
+        ));
+    }
+    let certification = single.get("certification").cloned();
+    if let Some(c) = &certification
+        && !(c.len() <= 60
+            && !c.is_empty()
+            && c.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'))
+    {
+        return Err(bad(
+            "certification",
+            "is not a certification scheme code (like iso_9001)",
+        ));
+    }
+    let size_classes = list("size_class", &["micro", "small", "medium", "large"])?;
+    let mut statuses = list("status", &STATUSES)?;
+    if statuses.is_empty() {
+        statuses = match visibility {
+            Visibility::Public => vec!["verified".into()],
+            _ => STATUSES
+                .iter()
+                .filter(|s| **s != "archived")
+                .map(|s| s.to_string())
+                .collect(),
+        };
+    }
+    let near = match (single.get("near"), single.get("radius_km")) {
+        (None, None) => None,
+        (Some(_), None) => return Err(bad("radius_km", "is required with near")),
+        (None, Some(_)) => return Err(bad("near", "is required with radius_km")),
+        (Some(near), Some(radius)) => {
+            let point = near
+                .split_once(',')
+                .and_then(|(a, b)| {
+                    Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?))
+                })
+                .filter(|(lat, lon)| {
+                    (-90.0..=90.0).contains(lat) && (-180.0..=180.0).contains(lon)
+                });
+            let (lat, lon) = point.ok_or_else(|| bad("near", "must be `lat,lon` in degrees"))?;
+            let radius: f64 = radius
+                .parse()
+                .ok()
+                .filter(|r: &f64| *r > 0.0 && *r <= 1000.0)
+                .ok_or_else(|| bad("radius_km", "must be a number above 0 and at most 1000"))?;
+            Some((lat, lon, radius))
+        }
+    };
+    let updated_since = single
+        .get("updated_since")
+        .map(|t| DateTime::parse_from_rfc3339(t).map(|t| t.with_timezone(&Utc)))
+        .transpose()
+        .map_err(|_| {
+            bad(
+                "updated_since",
+                "is not an RFC 3339 time (like 2026-11-27T21:15:08Z)",
+            )
+        })?;
+    let sort = match single.get("sort").map(String::as_str) {
+        None if q.is_some() => Sort::Relevance,
+        None | Some("name") => Sort::Name,
+        Some("-updated_at") => Sort::UpdatedDesc,
+        Some("distance") if near.is_some() => Sort::Distance,
+        Some("distance") => return Err(bad("sort", "`distance` needs near and radius_km")),
+        Some("relevance") if q.is_some() => Sort::Relevance,
+        Some("relevance") => return Err(bad("sort", "`relevance` needs q")),
+        Some(other) => {
+            return Err(bad(
+                "sort",
+                format!("`{other}` is not one of name, -updated_at, distance, relevance"),
+            ));
+        }
+    };
+    let limit = match single.get("limit") {
+        None => DEFAULT_LIMIT,
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| bad("limit", "must be a whole number from 1 to 100"))?,
+    };
+    Ok(Search {
+        filters: Filters {
+            q,
+            capabilities,
+            country,
+            subdivision,
+            size_classes,
+            certification,
+            statuses,
+            near,
+            updated_since,
+        },
+        sort,
+        limit,
+        cursor: single.get("cursor").cloned(),
+        format: single.get("format").cloned(),
+    })
+}
+
+fn visibility(principal: Option<&Principal>) -> Visibility {
+    match principal {
+        None => Visibility::Public,
+        Some(p) => match (p.role, p.kind) {
+            (Role::Admin | Role::Agency, _) => Visibility::All,
+            (Role::Viewer, _) => Visibility::AllButArchived,
+            (Role::Supplier, PrincipalKind::User) => Visibility::Owner(p.id),
+            (Role::Supplier, PrincipalKind::Client) => Visibility::Public,
+        },
+    }
+}
+
+fn cursor_scope(sort: Sort) -> String {
+    format!("suppliers:{sort:?}")
+}
+
+/// Search suppliers.
+///
+/// Every filter combines with every other. Pages are keyset pages on the sort key and the id, so
+/// rows inserted while a client pages are never repeated or skipped; pass `next_cursor` as
+/// `cursor` (a cursor is tamper-proof and tied to its sort; a bad one is 400). Anonymous callers
+/// see verified suppliers without contacts.
+#[utoipa::path(
+    operation_id = "suppliers_list",
+    tag = "suppliers",
+    params(SearchParams),
+    responses((status = 200, description = "A page of suppliers.", body = Page<SupplierDocument>)),
+    security((), ("bearer" = []))
+)]
+#[get("/suppliers")]
+pub async fn list_suppliers(
+    req: HttpRequest,
+    principal: MaybePrincipal,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<SupplierDocument>>, ApiError> {
+    let visibility = visibility(principal.0.as_ref());
+    let search = parse(req.query_string(), &[], &visibility)?;
+    let scope = cursor_scope(search.sort);
+    let after: Option<After> = search
+        .cursor
+        .as_deref()
+        .map(|c| decode_cursor(&state.digest_key, &scope, c))
+        .transpose()?;
+    let mut conn = state.pool.get().await?;
+    let mut hits = search::page(
+        &mut conn,
+        &search.filters,
+        &visibility,
+        search.sort,
+        after.as_ref(),
+        search.limit + 1,
+    )
+    .await?;
+    let more = hits.len() as i64 > search.limit;
+    hits.truncate(search.limit as usize);
+    let next_cursor = more
+        .then(|| {
+            hits.last()
+                .map(|h| encode_cursor(&state.digest_key, &scope, &h.after()))
+        })
+        .flatten();
+    let ids: Vec<_> = hits.iter().map(|h| h.id).collect();
+    let mut records: HashMap<_, _> = search::records(&mut conn, &ids)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let mut data = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(record) = records.remove(&id) else {
+            continue;
+        };
+        let Some(view) = view_of(principal.0.as_ref(), &record) else {
+            continue;
+        };
+        data.push(document(record, view)?);
+    }
+    Ok(web::Json(Page { data, next_cursor }))
+}
+
+/// A value and how many matching suppliers have it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: i64,
+}
+
+/// Counts over every supplier that matches the filters.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct Facets {
+    /// At every level of the taxonomy: a supplier counts for its codes and all their ancestors.
+    pub capability: Vec<FacetCount>,
+    pub country: Vec<FacetCount>,
+    pub subdivision: Vec<FacetCount>,
+    pub size_class: Vec<FacetCount>,
+    /// Schemes with a certificate valid today.
+    pub certification: Vec<FacetCount>,
+    pub status: Vec<FacetCount>,
+}
+
+/// Facet counts.
+///
+/// Takes the same filters as the search and counts the matches by capability (every level),
+/// country, subdivision, size class, certification (valid today) and status; most frequent
+/// first.
+#[utoipa::path(
+    operation_id = "suppliers_facets",
+    tag = "suppliers",
+    params(SearchParams),
+    responses((status = 200, description = "The counts.", body = Facets)),
+    security((), ("bearer" = []))
+)]
+#[get("/suppliers/facets")]
+pub async fn supplier_facets(
+    req: HttpRequest,
+    principal: MaybePrincipal,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Facets>, ApiError> {
+    let visibility = visibility(principal.0.as_ref());
+    let search = parse(req.query_string(), &[], &visibility)?;
+    let mut conn = state.pool.get().await?;
+    let mut rows = search::facets(&mut conn, &search.filters, &visibility).await?;
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    let mut facets = Facets::default();
+    for row in rows {
+        let list = match row.facet.as_str() {
+            "capability" => &mut facets.capability,
+            "country" => &mut facets.country,
+            "subdivision" => &mut facets.subdivision,
+            "size_class" => &mut facets.size_class,
+            "certification" => &mut facets.certification,
+            _ => &mut facets.status,
+        };
+        list.push(FacetCount {
+            value: row.value,
+            count: row.count,
+        });
+    }
+    Ok(web::Json(facets))
+}
+
+const CSV_COLUMNS: [&str; 18] = [
+    "id",
+    "legal_name",
+    "trade_name",
+    "tax_id",
+    "country",
+    "subdivision",
+    "city",
+    "sector",
+    "employees",
+    "size_class",
+    "size_rule",
+    "status",
+    "capabilities",
+    "certifications",
+    "website",
+    "lat",
+    "lon",
+    "updated_at",
+];
+
+fn csv_record(row: &ExportRow) -> [String; 18] {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    [
+        row.id.to_string(),
+        row.legal_name.clone(),
+        opt(&row.trade_name),
+        row.tax_id.clone(),
+        row.country.clone(),
+        opt(&row.subdivision),
+        opt(&row.city),
+        row.sector.clone(),
+        row.employees.to_string(),
+        row.size_class.clone(),
+        row.size_rule.clone(),
+        row.status.clone(),
+        row.capabilities.join(";"),
+        row.certifications.join(";"),
+        opt(&row.website),
+        num(row.lat),
+        num(row.lon),
+        row.updated_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+    ]
+}
+
+/// Export suppliers.
+///
+/// Every supplier that matches the filters (no limit), in name order, streamed as it is read:
+/// `format=csv` (a header row, then one row per supplier; capabilities and valid certifications
+/// as `;`-separated codes) or `format=ndjson` (one JSON object per line, the same fields).
+/// Contacts are never exported.
+#[utoipa::path(
+    operation_id = "suppliers_export",
+    tag = "suppliers",
+    params(
+        SearchParams,
+        ("format" = Option<String>, Query, description = "`csv` (default) or `ndjson`")
+    ),
+    responses((status = 200, description = "The matches.",
+        content((String = "text/csv"), (String = "application/x-ndjson")))),
+    security((), ("bearer" = []))
+)]
+#[get("/suppliers/export")]
+pub async fn export_suppliers(
+    req: HttpRequest,
+    principal: MaybePrincipal,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let visibility = visibility(principal.0.as_ref());
+    let search = parse(req.query_string(), &["format"], &visibility)?;
+    if search.cursor.is_some() || req.query_string().contains("limit=") {
+        return Err(bad(
+            if search.cursor.is_some() {
+                "cursor"
+            } else {
+                "limit"
+            },
+            "does not apply to an export",
+        ));
+    }
+    let ndjson = match search.format.as_deref() {
+        None | Some("csv") => false,
+        Some("ndjson") => true,
+        Some(_) => return Err(bad("format", "must be csv or ndjson")),
+    };
+    let conn = state.pool.get().await?;
+    let query = search::export_query(&search.filters, &visibility);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(8);
+    // The rows are written in chunks as they arrive; the channel's bound keeps memory flat when
+    // the client reads slower than the database sends.
+    actix_web::rt::spawn(async move {
+        let mut conn = conn;
+        let rows = match query.load_stream::<ExportRow>(&mut conn).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::error!(error = %e, "export query failed");
+                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+                return;
+            }
+        };
+        futures_util::pin_mut!(rows);
+        // NDJSON lines go to `buf`; CSV rows to the writer's own buffer. Either is sent once it
+        // holds 32 KiB.
+        let mut buf = Vec::with_capacity(64 * 1024);
+        let new_csv = || {
+            csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::with_capacity(64 * 1024))
+        };
+        let mut csv = new_csv();
+        if !ndjson {
+            let _ = csv.write_record(CSV_COLUMNS);
+        }
+        while let Some(row) = rows.next().await {
+            let row = match row {
+                Ok(row) => row,
+                Err(e) => {
+                    tracing::error!(error = %e, "export stream failed");
+                    let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+                    return;
+                }
+            };
+            let chunk = if ndjson {
+                if serde_json::to_writer(&mut buf, &row).is_ok() {
+                    buf.push(b'\n');
+                }
+                (buf.len() >= 32 * 1024).then(|| std::mem::take(&mut buf))
+            } else {
+                let _ = csv.write_record(csv_record(&row));
+                (csv.get_ref().len() >= 32 * 1024).then(|| {
+                    std::mem::replace(&mut csv, new_csv())
+                        .into_inner()
+                        .unwrap_or_default()
+                })
+            };
+            if let Some(chunk) = chunk
+                && tx.send(Ok(web::Bytes::from(chunk))).await.is_err()
+            {
+                return; // the client went away
+            }
+        }
+        buf.extend(csv.into_inner().unwrap_or_default());
+        if !buf.is_empty() {
+            let _ = tx.send(Ok(web::Bytes::from(buf))).await;
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let (content_type, file) = if ndjson {
+        ("application/x-ndjson", "suppliers.ndjson")
+    } else {
+        ("text/csv; charset=utf-8", "suppliers.csv")
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file}\""),
+        ))
+        .streaming(body))
+}
