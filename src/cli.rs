@@ -51,6 +51,15 @@ pub enum Command {
     /// Run a background job once, now.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Load deterministic synthetic suppliers (for development and benchmarks).
+    Seed {
+        /// How many suppliers.
+        #[arg(long, default_value_t = 1000)]
+        suppliers: u64,
+        /// The random seed: the same seed gives the same suppliers.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,6 +129,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 let outcome =
                     workers::certificates::run_once(&pool, chrono::Utc::now().date_naive()).await?;
                 println!("{}", serde_json::to_string(&outcome)?);
+                Ok(())
+            })
+        }
+        Command::Seed { suppliers, seed } => {
+            let config = load_config()?;
+            actix_web::rt::System::new().block_on(async {
+                prepare_database(&config).await?;
+                let started = std::time::Instant::now();
+                let written = crate::seed::run(config.database_url.expose_secret(), suppliers, seed).await?;
+                let seconds = started.elapsed().as_secs_f64();
+                eprintln!(
+                    "seeded {written} suppliers (seed {seed}) in {seconds:.1} s ({:.0} suppliers/s)",
+                    written as f64 / seconds.max(0.001)
+                );
                 Ok(())
             })
         }
