@@ -34,6 +34,7 @@ support is answered 405 with an `Allow` header; an unknown path 404.",
         (name = "auth", description = "OAuth 2.0 tokens (RFC 6749 errors), revocation, signing keys"),
         (name = "suppliers", description = "Supplier profiles: register, read, change, archive"),
         (name = "reference", description = "Capability taxonomy, certification schemes, countries and size rules"),
+        (name = "integration", description = "For partner systems: the change feed"),
         (name = "stats", description = "Public statistics of the ecosystem: coverage and gaps, development over time"),
         (name = "accounts", description = "Users and API clients (admins; agencies may create supplier users)"),
         (name = "ops", description = "Health, readiness, metrics and this document")

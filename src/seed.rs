@@ -21,31 +21,99 @@ use crate::{
 };
 
 const PREFIXES: &[&str] = &[
-    "Ensambles", "Pruebas", "Moldeo", "Logística", "Soluciones", "Ingeniería", "Tecnologías",
-    "Servicios", "Manufacturas", "Componentes", "Microelectrónica", "Fotónica", "Empaques",
-    "Calibraciones", "Automatización", "Maquinados", "Químicos", "Diseños", "Laboratorios",
+    "Ensambles",
+    "Pruebas",
+    "Moldeo",
+    "Logística",
+    "Soluciones",
+    "Ingeniería",
+    "Tecnologías",
+    "Servicios",
+    "Manufacturas",
+    "Componentes",
+    "Microelectrónica",
+    "Fotónica",
+    "Empaques",
+    "Calibraciones",
+    "Automatización",
+    "Maquinados",
+    "Químicos",
+    "Diseños",
+    "Laboratorios",
     "Metrología",
 ];
 const NAMES: &[&str] = &[
-    "del Bajío", "Nájera", "Peñasco", "Núñez", "Ibáñez", "de Occidente", "Regiomontanos",
-    "Jaliscienses", "de la Frontera", "Peña", "Muñoz", "Álvarez", "Gómez", "Hernández", "Orozco",
-    "Quintana", "Cañada", "Sánchez", "Ortíz", "Montaño", "Avilés", "Solís", "del Pacífico",
-    "Tapatíos", "Córdoba", "Durán", "Bolaños", "Carreño", "Zúñiga", "Echeverría",
+    "del Bajío",
+    "Nájera",
+    "Peñasco",
+    "Núñez",
+    "Ibáñez",
+    "de Occidente",
+    "Regiomontanos",
+    "Jaliscienses",
+    "de la Frontera",
+    "Peña",
+    "Muñoz",
+    "Álvarez",
+    "Gómez",
+    "Hernández",
+    "Orozco",
+    "Quintana",
+    "Cañada",
+    "Sánchez",
+    "Ortíz",
+    "Montaño",
+    "Avilés",
+    "Solís",
+    "del Pacífico",
+    "Tapatíos",
+    "Córdoba",
+    "Durán",
+    "Bolaños",
+    "Carreño",
+    "Zúñiga",
+    "Echeverría",
 ];
-const SUFFIXES: &[&str] = &["S.A. de C.V.", "S. de R.L. de C.V.", "S.A.P.I. de C.V.", "S.A.", "Ltda.", "Inc.", "LLC"];
+const SUFFIXES: &[&str] = &[
+    "S.A. de C.V.",
+    "S. de R.L. de C.V.",
+    "S.A.P.I. de C.V.",
+    "S.A.",
+    "Ltda.",
+    "Inc.",
+    "LLC",
+];
 
 /// (subdivision, weight, lat, lon) per country, weights skewed toward the industrial states.
 fn places(country: &str) -> &'static [(&'static str, u32, f64, f64)] {
     match country {
         "MX" => &[
-            ("MX-JAL", 20, 20.67, -103.35), ("MX-NLE", 15, 25.67, -100.31), ("MX-CHH", 12, 28.63, -106.07),
-            ("MX-BCN", 10, 32.51, -117.04), ("MX-SON", 6, 29.07, -110.96), ("MX-QUE", 6, 20.59, -100.39),
-            ("MX-GUA", 6, 21.12, -101.68), ("MX-AGU", 4, 21.88, -102.29), ("MX-COA", 4, 25.42, -101.0),
-            ("MX-TAM", 4, 26.07, -98.3), ("MX-CMX", 5, 19.43, -99.13), ("MX-MEX", 4, 19.29, -99.65),
-            ("MX-PUE", 2, 19.04, -98.2), ("MX-SLP", 2, 22.15, -100.98),
+            ("MX-JAL", 20, 20.67, -103.35),
+            ("MX-NLE", 15, 25.67, -100.31),
+            ("MX-CHH", 12, 28.63, -106.07),
+            ("MX-BCN", 10, 32.51, -117.04),
+            ("MX-SON", 6, 29.07, -110.96),
+            ("MX-QUE", 6, 20.59, -100.39),
+            ("MX-GUA", 6, 21.12, -101.68),
+            ("MX-AGU", 4, 21.88, -102.29),
+            ("MX-COA", 4, 25.42, -101.0),
+            ("MX-TAM", 4, 26.07, -98.3),
+            ("MX-CMX", 5, 19.43, -99.13),
+            ("MX-MEX", 4, 19.29, -99.65),
+            ("MX-PUE", 2, 19.04, -98.2),
+            ("MX-SLP", 2, 22.15, -100.98),
         ],
-        "US" => &[("US-TX", 40, 30.27, -97.74), ("US-AZ", 25, 33.45, -112.07), ("US-CA", 20, 37.34, -121.89), ("US-NM", 15, 35.08, -106.65)],
-        "CR" => &[("CR-H", 50, 10.0, -84.12), ("CR-SJ", 35, 9.93, -84.08), ("CR-A", 15, 10.02, -84.21)],
+        "US" => &[
+            ("US-TX", 40, 30.27, -97.74),
+            ("US-AZ", 25, 33.45, -112.07),
+            ("US-CA", 20, 37.34, -121.89),
+            ("US-NM", 15, 35.08, -106.65),
+        ],
+        "CR" => &[
+            ("CR-H", 50, 10.0, -84.12),
+            ("CR-SJ", 35, 9.93, -84.08),
+            ("CR-A", 15, 10.02, -84.21),
+        ],
         "PA" => &[("PA-8", 80, 8.98, -79.52), ("PA-3", 20, 9.36, -79.9)],
         "GT" => &[("GT-01", 100, 14.63, -90.51)],
         "CO" => &[("CO-ANT", 60, 6.24, -75.58), ("CO-DC", 40, 4.71, -74.07)],
@@ -53,7 +121,15 @@ fn places(country: &str) -> &'static [(&'static str, u32, f64, f64)] {
     }
 }
 
-const COUNTRIES: &[(&str, u32)] = &[("MX", 70), ("US", 10), ("CR", 8), ("PA", 5), ("GT", 3), ("CO", 2), ("BR", 2)];
+const COUNTRIES: &[(&str, u32)] = &[
+    ("MX", 70),
+    ("US", 10),
+    ("CR", 8),
+    ("PA", 5),
+    ("GT", 3),
+    ("CO", 2),
+    ("BR", 2),
+];
 
 fn weighted<'a, T>(rng: &mut StdRng, items: &'a [T], weight: impl Fn(&T) -> u32) -> &'a T {
     let total: u32 = items.iter().map(&weight).sum();
@@ -73,28 +149,54 @@ fn tax_id(country: &str, n: u64, rng: &mut StdRng) -> String {
     const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
     match country {
         "MX" => {
-            let letters: String = (0..3).map(|i| LETTERS[((n / 26u64.pow(i)) % 26) as usize] as char).collect();
-            let day = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + Days::new((n / 17_576) % 20_000);
-            format!("{letters}{}{}{:02}", day.format("%y%m%d"), LETTERS[rng.gen_range(0..26)] as char, n % 100)
+            let letters: String = (0..3)
+                .map(|i| LETTERS[((n / 26u64.pow(i)) % 26) as usize] as char)
+                .collect();
+            let day = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+                + Days::new((n / 17_576) % 20_000);
+            format!(
+                "{letters}{}{}{:02}",
+                day.format("%y%m%d"),
+                LETTERS[rng.gen_range(0..26)] as char,
+                n % 100
+            )
         }
-        "CR" => format!("3{}{:06}", ["101", "102", "103", "104", "105"][(n / 1_000_000 % 5) as usize], n % 1_000_000),
+        "CR" => format!(
+            "3{}{:06}",
+            ["101", "102", "103", "104", "105"][(n / 1_000_000 % 5) as usize],
+            n % 1_000_000
+        ),
         "PA" => format!("{}2{}", 100_000 + n, 1990 + n % 35),
-        "US" => format!("{}{:07}", [12, 20, 30, 45, 54, 61, 74, 81, 91, 98][(n / 10_000_000 % 10) as usize], n % 10_000_000),
+        "US" => format!(
+            "{}{:07}",
+            [12, 20, 30, 45, 54, 61, 74, 81, 91, 98][(n / 10_000_000 % 10) as usize],
+            n % 10_000_000
+        ),
         _ => format!("S{n:09}"),
     }
 }
 
 /// Seeds `count` suppliers from `seed`; returns how many were written.
 pub async fn run(url: &str, count: u64, seed: u64) -> anyhow::Result<u64> {
-    let mut conn = AsyncPgConnection::establish(url).await.context("Failed to connect")?;
+    let mut conn = AsyncPgConnection::establish(url)
+        .await
+        .context("Failed to connect")?;
     let rules = reference::load_size_rules(&mut conn).await?;
     let (capabilities, _) = reference::all_capabilities(&mut conn).await?;
     let leaves: Vec<String> = capabilities
         .iter()
-        .filter(|c| !capabilities.iter().any(|o| o.parent.as_deref() == Some(c.code.as_str())))
+        .filter(|c| {
+            !capabilities
+                .iter()
+                .any(|o| o.parent.as_deref() == Some(c.code.as_str()))
+        })
         .map(|c| c.code.clone())
         .collect();
-    let schemes: Vec<String> = reference::all_schemes(&mut conn).await?.into_iter().map(|s| s.code).collect();
+    let schemes: Vec<String> = reference::all_schemes(&mut conn)
+        .await?
+        .into_iter()
+        .map(|s| s.code)
+        .collect();
     let mut rng = StdRng::seed_from_u64(seed);
     let today = Utc::now().date_naive();
     let started = std::time::Instant::now();
@@ -111,7 +213,11 @@ pub async fn run(url: &str, count: u64, seed: u64) -> anyhow::Result<u64> {
         conn.transaction(async |conn| s.insert(conn).await).await?;
         written += batch;
         if written % 100_000 == 0 || written == count {
-            tracing::info!(written, elapsed_s = started.elapsed().as_secs_f64(), "seeding");
+            tracing::info!(
+                written,
+                elapsed_s = started.elapsed().as_secs_f64(),
+                "seeding"
+            );
         }
     }
     Ok(written)
@@ -150,25 +256,59 @@ struct Batch {
 }
 
 impl Batch {
-    fn push(&mut self, rng: &mut StdRng, n: u64, rules: &[size::SizeRule], leaves: &[String], schemes: &[String], today: NaiveDate) {
+    fn push(
+        &mut self,
+        rng: &mut StdRng,
+        n: u64,
+        rules: &[size::SizeRule],
+        leaves: &[String],
+        schemes: &[String],
+        today: NaiveDate,
+    ) {
         let id = Uuid::from_u64_pair(0x0190_0000_0000_7000 | (n >> 48), 0x8000_0000_0000_0000 | n);
         let country = weighted(rng, COUNTRIES, |c| c.1).0;
         let (subdivision, _, lat, lon) = *weighted(rng, places(country), |p| p.1);
         let prefix = PREFIXES.choose(rng).copied().unwrap_or("Servicios");
         let name = NAMES.choose(rng).copied().unwrap_or("Nájera");
         let suffix = SUFFIXES.choose(rng).copied().unwrap_or("S.A.");
-        let legal_name = format!("{prefix} {name} {} {suffix}", NAMES.choose(rng).copied().unwrap_or(""));
-        let sector = [Sector::Manufacturing, Sector::Services, Sector::Commerce][rng.gen_range(0..3)];
+        let legal_name = format!(
+            "{prefix} {name} {} {suffix}",
+            NAMES.choose(rng).copied().unwrap_or("")
+        );
+        let sector =
+            [Sector::Manufacturing, Sector::Services, Sector::Commerce][rng.gen_range(0..3)];
         // Mostly small firms: employees from a skewed distribution.
         let employees = (rng.gen_range(1.0f64..8.0).exp() as i64).min(5_000);
-        let currency = match country { "MX" => "MXN", "CR" => "CRC", "PA" => "PAB", _ => "USD" };
+        let currency = match country {
+            "MX" => "MXN",
+            "CR" => "CRC",
+            "PA" => "PAB",
+            _ => "USD",
+        };
         let sales = rng.gen_bool(0.8).then(|| {
-            let per_employee: f64 = match currency { "MXN" => 900_000.0, "CRC" => 25_000_000.0, _ => 50_000.0 };
-            format!("{:.2}", employees as f64 * per_employee * rng.gen_range(0.3..3.0))
+            let per_employee: f64 = match currency {
+                "MXN" => 900_000.0,
+                "CRC" => 25_000_000.0,
+                _ => 50_000.0,
+            };
+            format!(
+                "{:.2}",
+                employees as f64 * per_employee * rng.gen_range(0.3..3.0)
+            )
         });
-        let amount = sales.as_deref().and_then(|s| s.parse::<bigdecimal::BigDecimal>().ok());
-        let input = SizeInput { country, sector, employees, sales: amount.as_ref().map(|a| (a, currency)) };
-        let (size_class, rule) = size::classify(rules, today, &input).unwrap_or((size::SizeClass::Micro, "FALLBACK-EMPLOYEES-10-50-250".into()));
+        let amount = sales
+            .as_deref()
+            .and_then(|s| s.parse::<bigdecimal::BigDecimal>().ok());
+        let input = SizeInput {
+            country,
+            sector,
+            employees,
+            sales: amount.as_ref().map(|a| (a, currency)),
+        };
+        let (size_class, rule) = size::classify(rules, today, &input).unwrap_or((
+            size::SizeClass::Micro,
+            "FALLBACK-EMPLOYEES-10-50-250".into(),
+        ));
         let how_many = rng.gen_range(1..=4);
         let mut codes: Vec<String> = leaves.choose_multiple(rng, how_many).cloned().collect();
         codes.sort();
@@ -186,11 +326,16 @@ impl Batch {
             self.cert_position.push(i as i16);
             self.cert_issued.push(issued);
             self.cert_expires.push(expires);
-            self.cert_status.push(certificate_status(Some(expires), today).to_owned());
+            self.cert_status
+                .push(certificate_status(Some(expires), today).to_owned());
         }
-        self.codes.push(format!("{{{}}}", with_ancestors(codes.iter().map(String::as_str)).join(",")));
+        self.codes.push(format!(
+            "{{{}}}",
+            with_ancestors(codes.iter().map(String::as_str)).join(",")
+        ));
         self.id.push(id);
-        self.trade_name.push(rng.gen_bool(0.4).then(|| format!("{prefix} {name}")));
+        self.trade_name
+            .push(rng.gen_bool(0.4).then(|| format!("{prefix} {name}")));
         self.legal_name.push(legal_name);
         self.tax_id.push(tax_id(country, n, rng));
         self.country.push(country.to_owned());
@@ -200,11 +345,27 @@ impl Batch {
         self.lon.push(lon + rng.gen_range(-0.4..0.4));
         self.sector.push(sector.as_str().to_owned());
         self.employees.push(employees as i32);
-        self.currency.push(sales.as_ref().map(|_| currency.to_owned()));
+        self.currency
+            .push(sales.as_ref().map(|_| currency.to_owned()));
         self.sales.push(sales);
         self.size_class.push(size_class.as_str().to_owned());
         self.size_rule.push(rule);
-        self.status.push(weighted(rng, &[("verified", 70), ("pending", 12), ("draft", 10), ("rejected", 3), ("suspended", 3), ("archived", 2)], |s| s.1).0.to_owned());
+        self.status.push(
+            weighted(
+                rng,
+                &[
+                    ("verified", 70),
+                    ("pending", 12),
+                    ("draft", 10),
+                    ("rejected", 3),
+                    ("suspended", 3),
+                    ("archived", 2),
+                ],
+                |s| s.1,
+            )
+            .0
+            .to_owned(),
+        );
         self.founded.push(rng.gen_range(1960..2025));
     }
 

@@ -427,13 +427,24 @@ pub async fn insert_audit(conn: &mut AsyncPgConnection, entry: &AuditEntry<'_>) 
         .map(drop)
 }
 
-/// Appends to the change feed.
+/// The advisory lock that orders the change feed.
+const FEED_LOCK: i64 = 0x5352_4645_4544; // "SRFEED"
+
+/// Appends to the change feed. Event ids come from a sequence, which hands them out before
+/// commit: left alone, a slow transaction could commit id 10 after a fast one committed id 11,
+/// and a poller that had read 11 would never see 10. So every writer takes one transaction-scoped
+/// lock before it draws its id and keeps it until it commits: ids are then drawn in commit
+/// order. Callers write their event last, to hold the lock as briefly as possible.
 pub async fn insert_event(
     conn: &mut AsyncPgConnection,
     kind: &str,
     supplier: Uuid,
     data: &Value,
 ) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<diesel::sql_types::BigInt, _>(FEED_LOCK)
+        .execute(conn)
+        .await?;
     diesel::insert_into(change_events::table)
         .values((
             change_events::type_.eq(kind),
@@ -504,5 +515,31 @@ pub async fn bump_version(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult
         .set(suppliers::version.eq(suppliers::version + 1))
         .returning(suppliers::version)
         .get_result(conn)
+        .await
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = change_events, check_for_backend(diesel::pg::Pg))]
+pub struct EventRow {
+    pub id: i64,
+    #[diesel(column_name = type_)]
+    pub kind: String,
+    pub occurred_at: DateTime<Utc>,
+    pub supplier_id: Uuid,
+    pub data: Value,
+}
+
+/// Events after `after`, in id (= commit) order.
+pub async fn events_after(
+    conn: &mut AsyncPgConnection,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
+    change_events::table
+        .filter(change_events::id.gt(after))
+        .order(change_events::id)
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)
         .await
 }

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod capabilities;
 pub mod clients;
+pub mod events;
 pub mod ops;
 pub mod reference;
 pub mod stats;
@@ -54,6 +55,7 @@ fn v1(cfg: &mut ServiceConfig) {
         .service(capabilities::update_capability)
         .service(reference::list_schemes)
         .service(reference::list_countries)
+        .service(events::list_events)
         .service(stats::coverage)
         .service(stats::summary);
 }

@@ -5,6 +5,7 @@ mod accounts;
 mod auth;
 mod cli;
 mod errors;
+mod events;
 mod helpers;
 mod matrix;
 mod openapi;

@@ -163,6 +163,7 @@ fn cases() -> Vec<Case> {
             None,
             [200, 200, 200, 200, 200],
         ),
+        c(Method::GET, "/v1/events", None, [200, 200, 403, 200, 401]),
         c(
             Method::GET,
             "/v1/suppliers/facets",

@@ -510,6 +510,11 @@ pub async fn create_supplier(
                 },
             )
             .await?;
+            let response = stored_document(&doc, 201)?;
+            if let Some(key) = &key {
+                idempotency::store(conn, &caller, key, &hash, &response).await?;
+            }
+            // Last: the event takes the feed's lock, held until commit.
             store::insert_event(
                 conn,
                 "supplier.created",
@@ -517,10 +522,6 @@ pub async fn create_supplier(
                 &json!({ "version": doc.version, "status": doc.status }),
             )
             .await?;
-            let response = stored_document(&doc, 201)?;
-            if let Some(key) = &key {
-                idempotency::store(conn, &caller, key, &hash, &response).await?;
-            }
             Ok((response, false))
         })
         .await;
