@@ -119,10 +119,13 @@ fn distance_sql(sql: &mut Sql, lat: f64, lon: f64) -> String {
     )
 }
 
+/// The word-similarity distance (a real). Ordered by this alone, the trigram GiST index returns
+/// the nearest names first and stops early; a tie-break column or a cast would turn that into
+/// reading every candidate (78 ms instead of 0.9 ms at 100,000 suppliers), so ties are settled by
+/// id afterwards (see `settle_ties`).
 fn relevance_sql(sql: &mut Sql, q: &str) -> String {
     let q = sql.bind(Bind::Text(q.to_owned()));
-    // `<<->` gives a real; as float8 it is exact in the cursor and in the comparison after it.
-    format!("((lower(sr_unaccent({q})) <<-> s.name_key)::float8)")
+    format!("(lower(sr_unaccent({q})) <<-> s.name_key)")
 }
 
 /// The conditions of a search, as a `WHERE` body over `suppliers s`.
@@ -249,10 +252,12 @@ pub async fn page(
             "",
         ),
     };
-    let numeric_select =
-        format!("NULL::text AS key_text, NULL::timestamptz AS key_time, {key} AS key_number");
+    let numeric_select = format!(
+        "NULL::text AS key_text, NULL::timestamptz AS key_time, {key}::float8 AS key_number"
+    );
     let (select, order) = match sort {
-        Sort::Distance | Sort::Relevance => (numeric_select.as_str(), format!("{key}, s.id")),
+        Sort::Distance => (numeric_select.as_str(), format!("{key}, s.id")),
+        Sort::Relevance => (numeric_select.as_str(), key.clone()),
         _ => (select, order.to_owned()),
     };
     if let Some(after) = after {
@@ -266,12 +271,66 @@ pub async fn page(
         };
         let id = sql.bind(Bind::Id(id));
         let op = if sort == Sort::UpdatedDesc { "<" } else { ">" };
-        wh = format!("{wh} AND ({key}, s.id) {op} ({value}, {id})");
+        wh = if sort == Sort::Relevance {
+            // Spelled out, so that the planner keeps the index order on the distance.
+            format!("{wh} AND ({key} > {value} OR ({key} = {value} AND s.id > {id}))")
+        } else {
+            format!("{wh} AND ({key}, s.id) {op} ({value}, {id})")
+        };
     }
-    let limit = sql.bind(Bind::Int(limit));
-    sql.text =
-        format!("SELECT s.id, {select} FROM suppliers s WHERE {wh} ORDER BY {order} LIMIT {limit}");
-    sql.into_query().load(conn).await
+    let limit_param = sql.bind(Bind::Int(limit));
+    sql.text = format!(
+        "SELECT s.id, {select} FROM suppliers s WHERE {wh} ORDER BY {order} LIMIT {limit_param}"
+    );
+    let mut hits: Vec<Hit> = sql.into_query().load(conn).await?;
+    if sort == Sort::Relevance {
+        settle_ties(conn, filters, visibility, after, limit, &mut hits).await?;
+    }
+    Ok(hits)
+}
+
+/// Orders relevance hits by (distance, id). When the rows at the end of the page share their
+/// distance with rows the index did not return yet, the whole group at that distance is read by
+/// id, so that the page ends where the next cursor resumes.
+async fn settle_ties(
+    conn: &mut AsyncPgConnection,
+    filters: &Filters,
+    visibility: &Visibility,
+    after: Option<&After>,
+    limit: i64,
+    hits: &mut Vec<Hit>,
+) -> diesel::QueryResult<()> {
+    hits.sort_by(|a, b| {
+        a.key_number
+            .partial_cmp(&b.key_number)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.id.cmp(&b.id))
+    });
+    let (Some(last), true) = (hits.last(), hits.len() as i64 == limit) else {
+        return Ok(());
+    };
+    let boundary = last.key_number.unwrap_or_default();
+    let mut sql = Sql::default();
+    let wh = conditions(&mut sql, filters, visibility);
+    let key = relevance_sql(&mut sql, filters.q.as_deref().unwrap_or_default());
+    let d = sql.bind(Bind::Float(boundary));
+    let mut resume = String::new();
+    if let Some(After::Number(v, id)) = after
+        && *v == boundary
+    {
+        let id = sql.bind(Bind::Id(*id));
+        resume = format!(" AND s.id > {id}");
+    }
+    let cap = sql.bind(Bind::Int(limit));
+    sql.text = format!(
+        "SELECT s.id, NULL::text AS key_text, NULL::timestamptz AS key_time, {key}::float8 AS key_number \
+         FROM suppliers s WHERE {wh} AND {key}::float8 = {d}{resume} ORDER BY s.id LIMIT {cap}"
+    );
+    let ties: Vec<Hit> = sql.into_query().load(conn).await?;
+    hits.retain(|h| h.key_number.unwrap_or_default() < boundary);
+    hits.extend(ties);
+    hits.truncate(limit as usize);
+    Ok(())
 }
 
 /// The documents of `ids`, in one query, in no particular order.

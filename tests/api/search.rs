@@ -516,3 +516,61 @@ async fn export_streams_every_match_as_csv_or_ndjson() {
     assert!(lines.iter().all(|l| l.get("contacts").is_none()));
     assert_eq!(assert_problem(bad, 400).await.errors[0].field, "format");
 }
+
+#[tokio::test]
+async fn relevance_pages_settle_ties_by_id() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("admin").await;
+    // Seven suppliers whose names are equally near the query, and two nearer.
+    for i in 0..9 {
+        let name = if i < 7 {
+            "Talleres Nájera Unidos".to_owned()
+        } else {
+            format!("Nájera {i}")
+        };
+        let body = json!({ "legal_name": name, "tax_id": format!("TIE{i:05}"), "country": "GT", "sector": "services", "employees": 1 });
+        assert_eq!(
+            app.authed(Method::POST, "/v1/suppliers", &admin.token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+            201
+        );
+    }
+    exec(
+        &app.db,
+        "UPDATE suppliers SET status = 'verified', verified_at = now()",
+    )
+    .await;
+
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let query = match &cursor {
+            Some(c) => format!("/v1/suppliers?q=najera&limit=2&cursor={c}"),
+            None => "/v1/suppliers?q=najera&limit=2".to_owned(),
+        };
+        let page: Value = app.get(&query).await.json().await.unwrap();
+        ids.extend(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["id"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+
+    let unique: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(
+        (ids.len(), unique.len()),
+        (9, 9),
+        "every match once: {ids:?}"
+    );
+}
