@@ -1,5 +1,5 @@
 -- facet counts for a capability subtree in one country
-WITH matched AS MATERIALIZED (SELECT s.id, s.country, s.subdivision, s.size_class, s.status, s.capability_codes FROM suppliers s WHERE s.status = ANY('{verified}'::text[]) AND s.status = 'verified' AND s.capability_codes && '{atp}'::text[] AND s.country = 'MX')
+WITH matched AS MATERIALIZED (SELECT s.id, s.country, s.subdivision, s.size_class, s.status, s.capability_codes FROM suppliers s WHERE s.status = ANY('{verified}'::text[]) AND s.capability_codes && '{atp}'::text[] AND s.country = 'MX')
 SELECT 'capability' AS facet, code AS value, count(*) AS count FROM matched, unnest(capability_codes) AS code GROUP BY code
 UNION ALL SELECT 'country', country::text, count(*) FROM matched GROUP BY country
 UNION ALL SELECT 'subdivision', subdivision, count(*) FROM matched WHERE subdivision IS NOT NULL GROUP BY subdivision

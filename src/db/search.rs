@@ -131,18 +131,25 @@ fn relevance_sql(sql: &mut Sql, q: &str) -> String {
 /// The conditions of a search, as a `WHERE` body over `suppliers s`.
 fn conditions(sql: &mut Sql, filters: &Filters, visibility: &Visibility) -> String {
     let mut parts = Vec::new();
-    let statuses = sql.bind(Bind::Texts(filters.statuses.clone()));
+    // One status condition with the statuses both asked for and visible, so that the planner
+    // estimates it once (two conditions on one column multiply their selectivities).
+    let visible: Vec<String> = filters
+        .statuses
+        .iter()
+        .filter(|s| match visibility {
+            Visibility::Public => *s == "verified",
+            Visibility::AllButArchived => *s != "archived",
+            Visibility::Owner(_) | Visibility::All => true,
+        })
+        .cloned()
+        .collect();
+    let statuses = sql.bind(Bind::Texts(visible));
     parts.push(format!("s.status = ANY({statuses})"));
-    match visibility {
-        Visibility::Public => parts.push("s.status = 'verified'".into()),
-        Visibility::Owner(user) => {
-            let user = sql.bind(Bind::Id(*user));
-            parts.push(format!(
-                "(s.status = 'verified' OR s.id IN (SELECT supplier_id FROM supplier_owners WHERE user_id = {user}))"
-            ));
-        }
-        Visibility::AllButArchived => parts.push("s.status <> 'archived'".into()),
-        Visibility::All => {}
+    if let Visibility::Owner(user) = visibility {
+        let user = sql.bind(Bind::Id(*user));
+        parts.push(format!(
+            "(s.status = 'verified' OR s.id IN (SELECT supplier_id FROM supplier_owners WHERE user_id = {user}))"
+        ));
     }
     if let Some(q) = &filters.q {
         let q = sql.bind(Bind::Text(q.clone()));
@@ -154,7 +161,8 @@ fn conditions(sql: &mut Sql, filters: &Filters, visibility: &Visibility) -> Stri
     }
     if let Some(country) = &filters.country {
         let c = sql.bind(Bind::Text(country.clone()));
-        parts.push(format!("s.country = {c}"));
+        // As char(2), like the column: compared as text, the column index would not serve.
+        parts.push(format!("s.country = {c}::bpchar"));
     }
     if let Some(subdivision) = &filters.subdivision {
         let sd = sql.bind(Bind::Text(subdivision.clone()));
@@ -289,6 +297,9 @@ pub async fn page(
     Ok(hits)
 }
 
+/// How many of the nearest names a tie group is looked for in.
+const TIE_WINDOW: i64 = 200;
+
 /// Orders relevance hits by (distance, id). When the rows at the end of the page share their
 /// distance with rows the index did not return yet, the whole group at that distance is read by
 /// id, so that the page ends where the next cursor resumes.
@@ -315,16 +326,24 @@ async fn settle_ties(
     let key = relevance_sql(&mut sql, filters.q.as_deref().unwrap_or_default());
     let d = sql.bind(Bind::Float(boundary));
     let mut resume = String::new();
-    if let Some(After::Number(v, id)) = after
-        && *v == boundary
-    {
-        let id = sql.bind(Bind::Id(*id));
-        resume = format!(" AND s.id > {id}");
+    let mut wh = wh;
+    if let Some(After::Number(v, id)) = after {
+        // The window starts where the page did.
+        let (v_param, id_param) = (sql.bind(Bind::Float(*v)), sql.bind(Bind::Id(*id)));
+        wh = format!("{wh} AND ({key} > {v_param} OR ({key} = {v_param} AND s.id > {id_param}))");
+        if *v == boundary {
+            resume = format!(" AND id > {id_param}");
+        }
     }
     let cap = sql.bind(Bind::Int(limit));
+    // The group is read from a window of the nearest names (index order, early stop), not from
+    // every candidate: pages are exact while one distance is shared by at most TIE_WINDOW names.
+    let window = sql.bind(Bind::Int(TIE_WINDOW));
     sql.text = format!(
-        "SELECT s.id, NULL::text AS key_text, NULL::timestamptz AS key_time, {key}::float8 AS key_number \
-         FROM suppliers s WHERE {wh} AND {key}::float8 = {d}{resume} ORDER BY s.id LIMIT {cap}"
+        "SELECT id, NULL::text AS key_text, NULL::timestamptz AS key_time, key_number FROM (\
+             SELECT s.id, {key}::float8 AS key_number FROM suppliers s WHERE {wh} \
+             ORDER BY {key} LIMIT {window}) nearest \
+         WHERE key_number = {d}{resume} ORDER BY id LIMIT {cap}"
     );
     let ties: Vec<Hit> = sql.into_query().load(conn).await?;
     hits.retain(|h| h.key_number.unwrap_or_default() < boundary);

@@ -34,7 +34,7 @@ pub async fn coverage(
              FROM capabilities c
              JOIN supplier_capabilities sc ON sc.code = c.code OR sc.code LIKE c.code || '.%'
              JOIN suppliers s ON s.id = sc.supplier_id
-             WHERE s.status = 'verified' AND ($1::text IS NULL OR s.country = $1))
+             WHERE s.status = 'verified' AND ($1::text IS NULL OR s.country = $1::bpchar))
          SELECT code, 'total' AS dimension, NULL AS value, count(*) AS count FROM offers GROUP BY code
          UNION ALL
          SELECT code, 'size_class', size_class, count(*) FROM offers GROUP BY code, size_class
