@@ -261,3 +261,66 @@ fn keys_generate_writes_a_private_key_once_with_if_empty() {
     assert_eq!(mode & 0o777, 0o600);
     assert!(supplier_registry::auth::keys::KeySet::from_dir(&dir.0).is_ok());
 }
+
+#[tokio::test]
+async fn sigterm_lets_an_in_flight_request_finish() {
+    use std::io::{Read, Write};
+    let app = spawn_app().await;
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .env("DATABASE_URL", app.db.url())
+        .env("LISTEN_ADDR", "127.0.0.1:0")
+        .env("HTTP_WORKERS", "1")
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let addr = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server logs");
+        if let Some(at) = line.find("addr=") {
+            break line[at + 5..].split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let body = "grant_type=password&username=nobody%40example.mx&password=wrong";
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    // Half the request, then SIGTERM, then the rest: the request is in flight when the signal comes.
+    write!(stream, "POST /v1/auth/token HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", body.len(), &body[..20]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    stream.write_all(body[20..].as_bytes()).unwrap();
+    let mut response = String::new();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let _ = stream.read_to_string(&mut response);
+
+    assert!(
+        response.starts_with("HTTP/1.1 400"),
+        "the in-flight request got its answer: {response:?}"
+    );
+    assert!(response.contains("invalid_grant"));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success());
+    // New connections are refused once it has stopped.
+    assert!(std::net::TcpStream::connect(&addr).is_err());
+}
