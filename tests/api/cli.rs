@@ -300,7 +300,7 @@ async fn sigterm_lets_an_in_flight_request_finish() {
         .status()
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    stream.write_all(body[20..].as_bytes()).unwrap();
+    stream.write_all(&body.as_bytes()[20..]).unwrap();
     let mut response = String::new();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
