@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
 use chrono::{DateTime, Utc};
-use diesel_async::RunQueryDsl;
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
@@ -496,60 +496,27 @@ pub async fn export_suppliers(
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(8);
     // The rows are written in chunks as they arrive; the channel's bound keeps memory flat when
     // the client reads slower than the database sends.
+    let statement_timeout = state.config.database_statement_timeout.as_millis();
     actix_web::rt::spawn(async move {
         let mut conn = conn;
-        let rows = match query.load_stream::<ExportRow>(&mut conn).await {
-            Ok(rows) => rows,
-            Err(e) => {
-                tracing::error!(error = %e, "export query failed");
-                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
-                return;
-            }
-        };
-        futures_util::pin_mut!(rows);
-        // NDJSON lines go to `buf`; CSV rows to the writer's own buffer. Either is sent once it
-        // holds 32 KiB.
-        let mut buf = Vec::with_capacity(64 * 1024);
-        let new_csv = || {
-            csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(Vec::with_capacity(64 * 1024))
-        };
-        let mut csv = new_csv();
-        if !ndjson {
-            let _ = csv.write_record(CSV_COLUMNS);
+        // An export may outlast the statement timeout that protects interactive requests.
+        if conn
+            .batch_execute("SET statement_timeout = 0")
+            .await
+            .is_err()
+        {
+            let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+            return;
         }
-        while let Some(row) = rows.next().await {
-            let row = match row {
-                Ok(row) => row,
-                Err(e) => {
-                    tracing::error!(error = %e, "export stream failed");
-                    let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
-                    return;
-                }
-            };
-            let chunk = if ndjson {
-                if serde_json::to_writer(&mut buf, &row).is_ok() {
-                    buf.push(b'\n');
-                }
-                (buf.len() >= 32 * 1024).then(|| std::mem::take(&mut buf))
-            } else {
-                let _ = csv.write_record(csv_record(&row));
-                (csv.get_ref().len() >= 32 * 1024).then(|| {
-                    std::mem::replace(&mut csv, new_csv())
-                        .into_inner()
-                        .unwrap_or_default()
-                })
-            };
-            if let Some(chunk) = chunk
-                && tx.send(Ok(web::Bytes::from(chunk))).await.is_err()
-            {
-                return; // the client went away
-            }
-        }
-        buf.extend(csv.into_inner().unwrap_or_default());
-        if !buf.is_empty() {
-            let _ = tx.send(Ok(web::Bytes::from(buf))).await;
+        let finished = stream_export(&mut conn, query, ndjson, &tx).await;
+        let restored = finished
+            && conn
+                .batch_execute(&format!("SET statement_timeout = {statement_timeout}"))
+                .await
+                .is_ok();
+        if !restored {
+            // Never hand the pool a connection without its timeout: close it instead.
+            drop(deadpool::managed::Object::take(conn));
         }
     });
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -567,4 +534,72 @@ pub async fn export_suppliers(
             format!("attachment; filename=\"{file}\""),
         ))
         .streaming(body))
+}
+
+/// Writes every exported row to `tx` in chunks; false when the export stopped early (a database
+/// error, or the client went away).
+async fn stream_export(
+    conn: &mut diesel_async::AsyncPgConnection,
+    query: diesel::query_builder::BoxedSqlQuery<
+        'static,
+        diesel::pg::Pg,
+        diesel::query_builder::SqlQuery,
+    >,
+    ndjson: bool,
+    tx: &tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>,
+) -> bool {
+    let rows = match query.load_stream::<ExportRow>(conn).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::error!(error = %e, "export query failed");
+            let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+            return false;
+        }
+    };
+    futures_util::pin_mut!(rows);
+    // NDJSON lines go to `buf`; CSV rows to the writer's own buffer. Either is sent once it
+    // holds 32 KiB.
+    let mut buf = Vec::with_capacity(64 * 1024);
+    let new_csv = || {
+        csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::with_capacity(64 * 1024))
+    };
+    let mut csv = new_csv();
+    if !ndjson {
+        let _ = csv.write_record(CSV_COLUMNS);
+    }
+    while let Some(row) = rows.next().await {
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                tracing::error!(error = %e, "export stream failed");
+                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+                return false;
+            }
+        };
+        let chunk = if ndjson {
+            if serde_json::to_writer(&mut buf, &row).is_ok() {
+                buf.push(b'\n');
+            }
+            (buf.len() >= 32 * 1024).then(|| std::mem::take(&mut buf))
+        } else {
+            let _ = csv.write_record(csv_record(&row));
+            (csv.get_ref().len() >= 32 * 1024).then(|| {
+                std::mem::replace(&mut csv, new_csv())
+                    .into_inner()
+                    .unwrap_or_default()
+            })
+        };
+        if let Some(chunk) = chunk
+            && tx.send(Ok(web::Bytes::from(chunk))).await.is_err()
+        {
+            return false; // the client went away
+        }
+    }
+    buf.extend(csv.into_inner().unwrap_or_default());
+    if !buf.is_empty() {
+        let _ = tx.send(Ok(web::Bytes::from(buf))).await;
+    }
+    true
 }
