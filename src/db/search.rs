@@ -62,9 +62,9 @@ pub enum Sort {
     Relevance,
 }
 
-/// Where the previous page ended: the sort key and the id.
+/// Where the previous page ended: the sort key and the id (tagged, so that a time is never read
+/// back as text).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
 pub enum After {
     Text(String, Uuid),
     Time(DateTime<Utc>, Uuid),

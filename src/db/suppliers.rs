@@ -469,42 +469,53 @@ pub struct CertificateChange {
     pub new_status: String,
 }
 
-/// Moves every certificate whose status differs from what its dates say on `today`, and returns
-/// the changes. Only one run at a time across instances: a run that finds another holding the
-/// lock does nothing.
-pub async fn refresh_certificate_statuses(
+const STATUS_ON_DATE: &str = "CASE WHEN expires_on < $1 THEN 'expired' \
+     WHEN expires_on <= $1 + 60 THEN 'expiring' ELSE 'valid' END";
+
+/// The suppliers with a certificate whose stored status differs from what its dates say on
+/// `today` (read without locks; each is then moved in its own transaction).
+pub async fn suppliers_with_due_certificates(
     conn: &mut AsyncPgConnection,
     today: chrono::NaiveDate,
-) -> QueryResult<Vec<CertificateChange>> {
+) -> QueryResult<Vec<Uuid>> {
     #[derive(QueryableByName)]
-    struct Locked {
-        #[diesel(sql_type = Bool)]
-        locked: bool,
+    struct Row {
+        #[diesel(sql_type = SqlUuid)]
+        supplier_id: Uuid,
     }
-    let locked: Locked = diesel::sql_query(
-        "SELECT pg_try_advisory_xact_lock(hashtextextended('certificate-expiry', 0)) AS locked",
-    )
-    .get_result(conn)
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "SELECT DISTINCT supplier_id FROM supplier_certifications \
+         WHERE expires_on IS NOT NULL AND status <> {STATUS_ON_DATE} ORDER BY supplier_id"
+    ))
+    .bind::<diesel::sql_types::Date, _>(today)
+    .load(conn)
     .await?;
-    if !locked.locked {
-        return Ok(Vec::new());
-    }
-    diesel::sql_query(
+    Ok(rows.into_iter().map(|r| r.supplier_id).collect())
+}
+
+/// Inside a transaction: locks the supplier (so the job and an edit of it take turns) and moves
+/// its certificates to the status their dates say on `today`; returns what moved.
+pub async fn refresh_certificates_of(
+    conn: &mut AsyncPgConnection,
+    supplier: Uuid,
+    today: chrono::NaiveDate,
+) -> QueryResult<Vec<CertificateChange>> {
+    diesel::sql_query("SELECT 1 FROM suppliers WHERE id = $1 FOR UPDATE")
+        .bind::<SqlUuid, _>(supplier)
+        .execute(conn)
+        .await?;
+    diesel::sql_query(format!(
         "WITH due AS (
-             SELECT supplier_id, position, status AS old_status,
-                    CASE WHEN expires_on < $1 THEN 'expired'
-                         WHEN expires_on <= $1 + 60 THEN 'expiring'
-                         ELSE 'valid' END AS new_status
-             FROM supplier_certifications
-             WHERE expires_on IS NOT NULL
-             FOR UPDATE)
+             SELECT supplier_id, position, status AS old_status, {STATUS_ON_DATE} AS new_status
+             FROM supplier_certifications WHERE supplier_id = $2 AND expires_on IS NOT NULL)
          UPDATE supplier_certifications c SET status = due.new_status
          FROM due
          WHERE c.supplier_id = due.supplier_id AND c.position = due.position
            AND due.old_status <> due.new_status
-         RETURNING c.supplier_id, c.position, due.old_status, due.new_status",
-    )
+         RETURNING c.supplier_id, c.position, due.old_status, due.new_status"
+    ))
     .bind::<diesel::sql_types::Date, _>(today)
+    .bind::<SqlUuid, _>(supplier)
     .load(conn)
     .await
 }

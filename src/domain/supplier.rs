@@ -29,7 +29,8 @@ pub struct Location {
     pub lon: f64,
 }
 
-/// Annual sales: a decimal amount as a string (up to 2 decimals) in an ISO 4217 currency.
+/// Annual sales: a decimal amount as a string (up to 2 decimals) in an ISO 4217 currency. It is
+/// kept with two decimals: `"12.5"` reads back as `"12.50"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Money {
@@ -158,6 +159,36 @@ pub struct SupplierInput {
     #[serde(default)]
     #[schema(max_items = 50)]
     pub external_refs: Vec<ExternalRef>,
+}
+
+/// A JSON Merge Patch of a supplier (RFC 7396), for the OpenAPI document: any subset of the
+/// client-owned fields; `null` clears an optional field (the five required ones cannot be
+/// cleared); arrays replace the whole list.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SupplierPatch {
+    #[schema(nullable = false, min_length = 1, max_length = 300)]
+    legal_name: Option<String>,
+    trade_name: Option<String>,
+    #[schema(nullable = false)]
+    tax_id: Option<String>,
+    #[schema(nullable = false, pattern = "^[A-Z]{2}$")]
+    country: Option<String>,
+    subdivision: Option<String>,
+    city: Option<String>,
+    address: Option<String>,
+    location: Option<Location>,
+    website: Option<String>,
+    founded_year: Option<i32>,
+    #[schema(nullable = false)]
+    sector: Option<Sector>,
+    #[schema(nullable = false, minimum = 0, maximum = 10000000)]
+    employees: Option<i64>,
+    annual_sales: Option<Money>,
+    capabilities: Option<Vec<CapabilityInput>>,
+    certifications: Option<Vec<CertificationInput>>,
+    contacts: Option<Vec<Contact>>,
+    external_refs: Option<Vec<ExternalRef>>,
 }
 
 /// Fields of the supplier document that only the server sets.
@@ -306,13 +337,20 @@ pub fn is_e164(phone: &str) -> bool {
         && !digits.starts_with('0')
 }
 
+/// An http(s) URL as written: lower-case scheme, no surrounding or inner spaces (the URL is
+/// stored as sent, so it must already be in that form).
 fn is_http_url(raw: &str) -> bool {
     raw.len() <= 2048
-        && url::Url::parse(raw).is_ok_and(|u| {
-            matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
-        })
+        && (raw.starts_with("http://") || raw.starts_with("https://"))
+        && !raw.chars().any(char::is_whitespace)
+        && url::Url::parse(raw).is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty()))
 }
 
+/// ISO 4217 codes that are not money a firm sells in: metals, fund codes, testing, "no currency".
+const NOT_SALES_CURRENCIES: &[&str] = &[
+    "XAU", "XAG", "XPT", "XPD", "XTS", "XXX", "XDR", "XBA", "XBB", "XBC", "XBD", "XSU", "XUA",
+    "BOV", "CHE", "CHW", "CLF", "COU", "MXV", "USN", "UYI", "UYW",
+];
 fn parse_amount(raw: &str) -> Option<BigDecimal> {
     let (int, frac) = raw.split_once('.').unwrap_or((raw, ""));
     let ok = (1..=18).contains(&int.len())
@@ -405,7 +443,9 @@ impl SupplierInput {
             if amount.is_none() {
                 errors.push(FieldError::new("annual_sales.amount", "decimal", "must be a non-negative decimal with up to 2 decimals, as a string (\"38000000.00\")"));
             }
-            if iso_currency::Currency::from_code(&money.currency).is_none() {
+            if iso_currency::Currency::from_code(&money.currency).is_none()
+                || NOT_SALES_CURRENCIES.contains(&money.currency.as_str())
+            {
                 errors.push(FieldError::new("annual_sales.currency", "currency", "is not an ISO 4217 currency code"));
             }
             amount.map(|a| (a, money.currency.clone()))

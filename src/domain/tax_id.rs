@@ -142,7 +142,9 @@ fn pa_ruc(value: &str) -> Result<(), String> {
         Some(at) => (&rest[..at], Some(&rest[at + 2..])),
         None => (rest, None),
     };
-    let ok = (4..=18).contains(&number.len())
+    // The registry keeps at most 20 characters of a normalised tax id.
+    let ok = value.len() <= 20
+        && (4..=18).contains(&number.len())
         && number.chars().all(|c| c.is_ascii_digit())
         && dv.is_none_or(|d| d.len() == 2 && d.chars().all(|c| c.is_ascii_digit()));
     if ok {

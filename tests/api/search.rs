@@ -574,3 +574,47 @@ async fn relevance_pages_settle_ties_by_id() {
         "every match once: {ids:?}"
     );
 }
+
+#[tokio::test]
+async fn every_sort_pages_through_all_matches() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("admin").await;
+    seed(&app, &admin.token).await;
+
+    for sort in [
+        "name",
+        "-updated_at",
+        "distance&near=20.67,-103.35&radius_km=1000",
+    ] {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let query = match &cursor {
+                Some(c) => format!("/v1/suppliers?sort={sort}&limit=2&cursor={c}"),
+                None => format!("/v1/suppliers?sort={sort}&limit=2"),
+            };
+            let resp = app.get(&query).await;
+            assert_eq!(resp.status().as_u16(), 200, "{query}");
+            let page: Value = resp.json().await.unwrap();
+            seen.extend(
+                page["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| d["id"].as_str().unwrap().to_owned()),
+            );
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        let unique: BTreeSet<&String> = seen.iter().collect();
+        // Within 1,000 km of Guadalajara: Guadalajara (2) and Monterrey (1).
+        let expected = if sort.starts_with("distance") { 3 } else { 7 };
+        assert_eq!(
+            (seen.len(), unique.len()),
+            (expected, expected),
+            "sort={sort}"
+        );
+    }
+}

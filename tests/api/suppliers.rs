@@ -767,3 +767,24 @@ async fn audit_rows_cannot_be_changed_or_deleted() {
     assert!(update.is_err() && delete.is_err());
     assert_eq!(count(&app, "SELECT count(*) AS n FROM audit_log").await, 1);
 }
+
+#[tokio::test]
+async fn an_empty_body_names_every_required_field() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("admin").await;
+
+    let problem = assert_problem(create(&app, &admin.token, &json!({ "fax": 1 })).await, 422).await;
+
+    let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "fax",
+            "legal_name",
+            "tax_id",
+            "country",
+            "sector",
+            "employees"
+        ]
+    );
+}

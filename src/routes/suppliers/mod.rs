@@ -265,7 +265,13 @@ fn parse_input(body: &Value) -> Result<SupplierInput, ApiError> {
             "must be a JSON object",
         )]));
     };
-    let errors = check_fields(map);
+    let mut errors = check_fields(map);
+    // Every missing required field at once (serde would stop at the first).
+    for field in ["legal_name", "tax_id", "country", "sector", "employees"] {
+        if map.get(field).is_none_or(Value::is_null) {
+            errors.push(FieldError::new(field, "required", "is required"));
+        }
+    }
     if !errors.is_empty() {
         return Err(ApiError::unprocessable(errors));
     }
@@ -369,9 +375,11 @@ fn changes(old: &Value, new: &Value) -> Map<String, Value> {
         .collect()
 }
 
+const DUPLICATE_DETAIL: &str = "A supplier with this tax id is already registered in this country.";
+
 fn duplicate(existing_id: Option<Uuid>) -> ApiError {
     ApiError::Conflict {
-        detail: "A supplier with this tax id is already registered in this country.".into(),
+        detail: DUPLICATE_DETAIL.into(),
         existing_id,
     }
 }
@@ -445,6 +453,12 @@ pub async fn create_supplier(
 ) -> Result<HttpResponse, ApiError> {
     principal.require_role(&[Role::Supplier, Role::Agency, Role::Admin])?;
     principal.require_scope(Scope::Write)?;
+    if principal.role == Role::Supplier && principal.kind == PrincipalKind::Client {
+        // A profile is owned by supplier users; a client could create one but never edit it.
+        return Err(ApiError::forbidden(
+            "Supplier profiles are registered by supplier users, agencies or admins.",
+        ));
+    }
     let body: Value = body.parse()?;
     let input = parse_input(&body)?;
     check_agency_country(&principal, &input.country)?;
@@ -468,15 +482,8 @@ pub async fn create_supplier(
                 return Err(duplicate(Some(existing)).into());
             }
             let id = Uuid::now_v7();
-            store::insert(conn, id, &columns(&valid, &size))
-                .await
-                .map_err(|e| {
-                    if is_duplicate_tax_id(&e) {
-                        duplicate(None)
-                    } else {
-                        e.into()
-                    }
-                })?;
+            // A concurrent registration of the same tax id surfaces as DuplicateRace.
+            store::insert(conn, id, &columns(&valid, &size)).await?;
             store::insert_parts(conn, id, &valid.input).await?;
             if principal.role == Role::Supplier && principal.kind == PrincipalKind::User {
                 store::add_owner(conn, id, principal.id).await?;
@@ -591,8 +598,13 @@ const VERIFIED_FIELDS: &[&str] = &[
         ("id" = Uuid, Path, description = "The supplier's id"),
         ("If-Match" = String, Header, description = "The current ETag")
     ),
-    request_body(content = SupplierInput, content_type = "application/merge-patch+json",
-        description = "Any subset of the fields of `SupplierInput`; `null` clears an optional field"),
+    request_body(
+        content(
+            (crate::domain::supplier::SupplierPatch = "application/merge-patch+json"),
+            (crate::domain::supplier::SupplierPatch = "application/json")
+        ),
+        description = "Any subset of the client-owned fields; `null` clears an optional field"
+    ),
     responses(
         (status = 200, description = "Changed.", body = SupplierDocument, headers(("ETag" = String, description = "New version tag"))),
         (status = 403, description = "Not an owner, or outside the agency's countries.", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -686,16 +698,38 @@ pub async fn update_supplier(
                 changes: Value::Object(diff),
             })
             .await?;
-            store::insert_event(conn, "supplier.updated", id, &json!({ "version": version, "changed": changed })).await?;
-            if back_to_pending {
-                store::insert_event(conn, "supplier.status_changed", id,
-                    &json!({ "version": version, "from": "verified", "to": "pending", "reason": "verified fields changed" })).await?;
-            }
+            // One change, one event: a status move caused by the edit is told in the same event.
+            let event = if back_to_pending {
+                ("supplier.status_changed", json!({ "version": version, "changed": changed, "from": "verified", "to": "pending", "reason": "verified fields changed" }))
+            } else {
+                ("supplier.updated", json!({ "version": version, "changed": changed }))
+            };
+            store::insert_event(conn, event.0, id, &event.1).await?;
             let record = store::find_record(conn, id, false).await?.ok_or_else(not_found)?;
             document(record, View::Full)
         })
         .await;
-    let doc = outcome?;
+    let doc = match outcome {
+        // A concurrent change took this tax id first: name the supplier that holds it.
+        Err(ApiError::Conflict {
+            existing_id: None,
+            detail,
+        }) if detail == DUPLICATE_DETAIL => {
+            let patched_tax = patch_fields
+                .get("tax_id")
+                .and_then(Value::as_str)
+                .map(crate::domain::tax_id::normalise);
+            let country = patch_fields.get("country").and_then(Value::as_str);
+            let existing = match (country, patched_tax) {
+                (Some(country), Some(tax)) => {
+                    store::find_by_tax_id(&mut conn, country, &tax).await?
+                }
+                _ => None,
+            };
+            return Err(duplicate(existing));
+        }
+        other => other?,
+    };
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(doc.version)))
         .json(doc))

@@ -59,17 +59,33 @@ pub struct SearchParams {
     /// `lat,lon`; with `radius_km`.
     #[param(example = "20.67,-103.35")]
     near: Option<String>,
-    /// Radius around `near`, 0 to 1000 km.
+    /// Radius around `near` in km: above 0, at most 1000.
     radius_km: Option<f64>,
     /// Only suppliers changed at or after this RFC 3339 time.
     updated_since: Option<DateTime<Utc>>,
+}
+
+/// Sorting and paging of `GET /v1/suppliers`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListParams {
     /// `name` (default without `q`), `-updated_at`, `distance` (with `near`), `relevance`
     /// (with `q`; default with it).
     sort: Option<String>,
-    /// 1 to 100, default 20 (not for export).
+    /// 1 to 100, default 20.
     limit: Option<i64>,
-    /// The `next_cursor` of the previous page (not for export).
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+}
+
+/// The format of an export.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ExportParams {
+    /// `csv` (default) or `ndjson`.
+    format: Option<String>,
 }
 
 /// A parsed search.
@@ -118,7 +134,9 @@ fn parse(query: &str, extra: &[&str], visibility: &Visibility) -> Result<Search,
                 }
             }
             k if extra.contains(&k) => {
-                single.insert(key, value.into_owned());
+                if single.insert(key.clone(), value.into_owned()).is_some() {
+                    return Err(bad(&key, "is given more than once"));
+                }
             }
             _ => return Err(bad(&key, "is not a parameter of this operation")),
         }
@@ -288,7 +306,7 @@ fn cursor_scope(sort: Sort) -> String {
 #[utoipa::path(
     operation_id = "suppliers_list",
     tag = "suppliers",
-    params(SearchParams),
+    params(SearchParams, ListParams),
     responses((status = 200, description = "A page of suppliers.", body = Page<SupplierDocument>)),
     security((), ("bearer" = []))
 )]
@@ -299,7 +317,11 @@ pub async fn list_suppliers(
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<SupplierDocument>>, ApiError> {
     let visibility = visibility(principal.0.as_ref());
-    let search = parse(req.query_string(), &[], &visibility)?;
+    let search = parse(
+        req.query_string(),
+        &["sort", "limit", "cursor"],
+        &visibility,
+    )?;
     let scope = cursor_scope(search.sort);
     let after: Option<After> = search
         .cursor
@@ -460,10 +482,7 @@ fn csv_record(row: &ExportRow) -> [String; 18] {
 #[utoipa::path(
     operation_id = "suppliers_export",
     tag = "suppliers",
-    params(
-        SearchParams,
-        ("format" = Option<String>, Query, description = "`csv` (default) or `ndjson`")
-    ),
+    params(SearchParams, ExportParams),
     responses((status = 200, description = "The matches.",
         content((String = "text/csv"), (String = "application/x-ndjson")))),
     security((), ("bearer" = []))

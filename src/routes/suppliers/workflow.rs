@@ -138,7 +138,6 @@ async fn transition(
     } else {
         Scope::Verify
     })?;
-    let reason = reason_of(transition, &body)?;
     let mut conn = state.pool.get().await?;
     let doc = conn
         .transaction(async |conn| -> Result<SupplierDocument, ApiError> {
@@ -146,6 +145,7 @@ async fn transition(
                 .await?
                 .ok_or_else(not_found)?;
             authorize(&principal, transition, &record)?;
+            let reason = reason_of(transition, &body)?;
             if let Some(tag) = &if_match.0 {
                 tag.check(record.version)?;
             }
