@@ -21,6 +21,8 @@ pub struct SchemeResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SchemeList {
     pub data: Vec<SchemeResponse>,
+    /// Always null: the whole list is one page (every list answers `{ data, next_cursor }`).
+    pub next_cursor: Option<String>,
 }
 
 /// Certification schemes.
@@ -46,7 +48,10 @@ pub async fn list_schemes(state: web::Data<AppState>) -> Result<HttpResponse, Ap
         .collect();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(SchemeList { data }))
+        .json(SchemeList {
+            data,
+            next_cursor: None,
+        }))
 }
 
 /// An MSME size rule.
@@ -91,6 +96,8 @@ pub struct CountryResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CountryList {
     pub data: Vec<CountryResponse>,
+    /// Always null: the whole list is one page (every list answers `{ data, next_cursor }`).
+    pub next_cursor: Option<String>,
 }
 
 /// Countries.
@@ -156,5 +163,8 @@ pub async fn list_countries(state: web::Data<AppState>) -> Result<HttpResponse, 
     }
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(CountryList { data }))
+        .json(CountryList {
+            data,
+            next_cursor: None,
+        }))
 }
