@@ -47,7 +47,11 @@ fn template_name() -> String {
     files.sort();
     let mut hasher = DefaultHasher::new();
     for file in files {
-        file.to_string_lossy().hash(&mut hasher);
+        // Relative paths: every checkout of the same migrations shares one template.
+        file.strip_prefix(&dir)
+            .unwrap_or(&file)
+            .to_string_lossy()
+            .hash(&mut hasher);
         std::fs::read(&file)
             .expect("migration readable")
             .hash(&mut hasher);
@@ -84,6 +88,21 @@ async fn template() -> &'static str {
                 .await
                 .expect("advisory lock");
             if !db::database_exists(&mut conn, &name).await.expect("query") {
+                // Templates of older migration sets are of no more use.
+                #[derive(diesel::QueryableByName)]
+                struct Stale {
+                    #[diesel(sql_type = diesel::sql_types::Text)]
+                    datname: String,
+                }
+                let stale: Vec<Stale> = diesel::sql_query(
+                    "SELECT datname::text AS datname FROM pg_database WHERE datname LIKE 'sr\\_template\\_%'",
+                )
+                .load(&mut conn)
+                .await
+                .expect("list templates");
+                for old in stale {
+                    let _ = db::drop_database(admin_url().as_str(), &old.datname).await;
+                }
                 let building = format!("{name}_wip");
                 db::drop_database(admin_url().as_str(), &building)
                     .await
