@@ -102,30 +102,34 @@ pub async fn user_status(
     id: Uuid,
     session: Option<Uuid>,
 ) -> QueryResult<Option<AccountStatus>> {
-    let revoked = match session {
-        Some(family) => {
-            diesel::dsl::select(diesel::dsl::exists(
-                refresh_tokens::table
-                    .filter(refresh_tokens::family_id.eq(family))
-                    .filter(refresh_tokens::revoked_at.is_not_null()),
-            ))
-            .get_result::<bool>(conn)
-            .await?
-        }
-        None => false,
-    };
-    let row: Option<(bool, String, Vec<Option<String>>, String)> = users::table
+    // One round trip on every authenticated request: the account and whether its login was
+    // revoked (a token without a login asks about the nil family, which never exists).
+    let revoked = diesel::dsl::exists(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(session.unwrap_or(Uuid::nil())))
+            .filter(refresh_tokens::revoked_at.is_not_null()),
+    );
+    type Row = (bool, String, Vec<Option<String>>, String, bool);
+    let row: Option<Row> = users::table
         .find(id)
-        .select((users::disabled, users::role, users::countries, users::email))
+        .select((
+            users::disabled,
+            users::role,
+            users::countries,
+            users::email,
+            revoked,
+        ))
         .first(conn)
         .await
         .optional()?;
-    Ok(row.map(|(disabled, role, countries, email)| AccountStatus {
-        active: !disabled && !revoked,
-        role,
-        countries: flatten(countries),
-        name: email,
-    }))
+    Ok(row.map(
+        |(disabled, role, countries, email, revoked)| AccountStatus {
+            active: !disabled && !revoked,
+            role,
+            countries: flatten(countries),
+            name: email,
+        },
+    ))
 }
 
 pub async fn client_status(
