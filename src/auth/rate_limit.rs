@@ -17,7 +17,7 @@ use actix_web::{
     HttpMessage, HttpResponse, HttpResponseBuilder, dev::ServiceRequest, http::header, web,
 };
 
-use super::principal::VerifiedClaims;
+use super::principal::{VerifiedClaims, bearer_token};
 use crate::{config::Config, state::AppState};
 
 /// Keys requests by verified token subject, or by peer IP.
@@ -33,13 +33,8 @@ impl KeyExtractor for CallerKey {
         if !req.path().starts_with("/v1/") {
             return Ok(EXEMPT.to_owned());
         }
-        let token = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim());
+        // The same parsing as the principal extractor; a malformed header is simply not a key.
+        let token = bearer_token(req.request()).ok().flatten();
         if let (Some(token), Some(state)) = (token, req.app_data::<web::Data<AppState>>())
             && let Ok(claims) = state.authority.verify(token)
         {

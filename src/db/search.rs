@@ -239,34 +239,36 @@ pub async fn page(
 ) -> diesel::QueryResult<Vec<Hit>> {
     let mut sql = Sql::default();
     let mut wh = conditions(&mut sql, filters, visibility);
-    let (key, select, order) = match sort {
-        Sort::Name => (
-            "s.legal_name".to_owned(),
-            "s.legal_name AS key_text, NULL::timestamptz AS key_time, NULL::float8 AS key_number",
-            "s.legal_name, s.id",
-        ),
-        Sort::UpdatedDesc => (
-            "s.updated_at".to_owned(),
-            "NULL::text AS key_text, s.updated_at AS key_time, NULL::float8 AS key_number",
-            "s.updated_at DESC, s.id DESC",
-        ),
+    let key = match sort {
+        Sort::Name => "s.legal_name".to_owned(),
+        Sort::UpdatedDesc => "s.updated_at".to_owned(),
         Sort::Distance => {
             let (lat, lon, _) = filters.near.unwrap_or_default();
-            (distance_sql(&mut sql, lat, lon), "", "")
+            distance_sql(&mut sql, lat, lon)
         }
-        Sort::Relevance => (
-            relevance_sql(&mut sql, filters.q.as_deref().unwrap_or_default()),
-            "",
-            "",
-        ),
+        Sort::Relevance => relevance_sql(&mut sql, filters.q.as_deref().unwrap_or_default()),
     };
-    let numeric_select = format!(
-        "NULL::text AS key_text, NULL::timestamptz AS key_time, {key}::float8 AS key_number"
-    );
+    // The sort key goes back in the column of its type, for the next cursor.
     let (select, order) = match sort {
-        Sort::Distance => (numeric_select.as_str(), format!("{key}, s.id")),
-        Sort::Relevance => (numeric_select.as_str(), key.clone()),
-        _ => (select, order.to_owned()),
+        Sort::Name => (
+            format!("{key} AS key_text, NULL::timestamptz AS key_time, NULL::float8 AS key_number"),
+            format!("{key}, s.id"),
+        ),
+        Sort::UpdatedDesc => (
+            format!("NULL::text AS key_text, {key} AS key_time, NULL::float8 AS key_number"),
+            format!("{key} DESC, s.id DESC"),
+        ),
+        Sort::Distance | Sort::Relevance => (
+            format!(
+                "NULL::text AS key_text, NULL::timestamptz AS key_time, {key}::float8 AS key_number"
+            ),
+            // Relevance orders by the distance alone, for the index's nearest-first scan.
+            if sort == Sort::Distance {
+                format!("{key}, s.id")
+            } else {
+                key.clone()
+            },
+        ),
     };
     if let Some(after) = after {
         let id = match after {

@@ -1,6 +1,6 @@
 //! Public statistics of the ecosystem, counted from verified suppliers. A supplier counts for a
-//! capability when it offers that code or any code below it (as the search's capability filter
-//! and facets count).
+//! capability when it offers that code or any code below it: both come from `capability_codes`,
+//! the same column the search's capability filter and facets use.
 
 use chrono::NaiveDate;
 use diesel::{
@@ -30,10 +30,9 @@ pub async fn coverage(
 ) -> QueryResult<Vec<CoverageRow>> {
     diesel::sql_query(
         "WITH offers AS (
-             SELECT DISTINCT c.code, s.id, s.size_class, s.subdivision
-             FROM capabilities c
-             JOIN supplier_capabilities sc ON sc.code = c.code OR sc.code LIKE c.code || '.%'
-             JOIN suppliers s ON s.id = sc.supplier_id
+             -- capability_codes holds each code and its ancestors, as the search facets count.
+             SELECT code, s.id, s.size_class, s.subdivision
+             FROM suppliers s, unnest(s.capability_codes) AS code
              WHERE s.status = 'verified' AND ($1::text IS NULL OR s.country = $1::bpchar))
          SELECT code, 'total' AS dimension, NULL AS value, count(*) AS count FROM offers GROUP BY code
          UNION ALL

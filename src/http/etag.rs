@@ -50,16 +50,6 @@ fn header_value(req: &HttpRequest) -> Option<IfMatch> {
         .map(IfMatch::parse)
 }
 
-/// A required `If-Match` (428 when missing).
-impl FromRequest for IfMatch {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(header_value(req).ok_or(ApiError::PreconditionRequired))
-    }
-}
-
 /// An `If-Match` read but not yet required, so that a handler can answer 401/403 before 428.
 pub struct OptionalIfMatch(pub Option<IfMatch>);
 
