@@ -61,6 +61,18 @@ pub struct Config {
     /// Requests per second per caller (per IP for anonymous callers); 0 turns every limit off.
     pub rate_limit_per_second: u32,
     pub rate_limit_burst: u32,
+    /// `WEBHOOK_ALLOW_PRIVATE_TARGETS`: webhooks may call loopback and private addresses (never
+    /// link-local ones).
+    pub webhook_allow_private_targets: bool,
+    /// `WEBHOOK_TIMEOUT_SECONDS`: the whole of one delivery attempt, connection included.
+    pub webhook_timeout: Duration,
+    /// `WEBHOOK_RETRY_SCHEDULE_SECONDS`: the waits before each retry (each ± 20 % jitter); after
+    /// the last, the delivery fails and the endpoint is marked `failing`.
+    pub webhook_retry_schedule: Vec<Duration>,
+    /// `WEBHOOK_POLL_INTERVAL_MS`: how often an idle dispatcher looks for due deliveries.
+    pub webhook_poll_interval: Duration,
+    /// `IMPORT_MAX_BYTES`: the largest bulk-import body.
+    pub import_max_bytes: usize,
 }
 
 /// A configuration error; its message always names the variable.
@@ -184,12 +196,72 @@ impl Config {
                 1,
                 10_000_000,
             )?,
+            webhook_allow_private_targets: flag(&get, "WEBHOOK_ALLOW_PRIVATE_TARGETS")?,
+            webhook_timeout: Duration::from_secs(ranged(
+                &get,
+                "WEBHOOK_TIMEOUT_SECONDS",
+                15,
+                1,
+                60,
+            )?),
+            webhook_retry_schedule: retry_schedule(
+                get("WEBHOOK_RETRY_SCHEDULE_SECONDS").as_deref(),
+            )?,
+            webhook_poll_interval: Duration::from_millis(ranged(
+                &get,
+                "WEBHOOK_POLL_INTERVAL_MS",
+                1000,
+                10,
+                60_000,
+            )?),
+            import_max_bytes: ranged(
+                &get,
+                "IMPORT_MAX_BYTES",
+                50 * 1024 * 1024,
+                1,
+                1024 * 1024 * 1024,
+            )?,
         })
     }
 
     /// The database URL with any password masked, for logs.
     pub fn database_url_for_logs(&self) -> String {
         redact_url(self.database_url.expose_secret())
+    }
+}
+
+/// The Standard Webhooks example schedule after the immediate first attempt: 5 s, 5 min, 30 min,
+/// 2 h, 5 h, 10 h, 14 h, 20 h, 24 h (about 3.3 days in all).
+pub const DEFAULT_RETRY_SCHEDULE: [u64; 9] =
+    [5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400];
+
+fn retry_schedule(raw: Option<&str>) -> Result<Vec<Duration>, ConfigError> {
+    const VAR: &str = "WEBHOOK_RETRY_SCHEDULE_SECONDS";
+    let Some(raw) = raw else {
+        return Ok(DEFAULT_RETRY_SCHEDULE.map(Duration::from_secs).to_vec());
+    };
+    raw.split(',')
+        .map(|part| match part.trim().parse::<u64>() {
+            Ok(secs) if (1..=7 * 86_400).contains(&secs) => Ok(Duration::from_secs(secs)),
+            _ => Err(err(
+                VAR,
+                format!(
+                    "`{}` is not a number of seconds from 1 to 604800",
+                    part.trim()
+                ),
+            )),
+        })
+        .collect()
+}
+
+fn flag(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<bool, ConfigError> {
+    match get(var).as_deref().map(str::trim) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(err(
+            var,
+            format!("expected `true` or `false`, got `{other}`"),
+        )),
     }
 }
 
@@ -351,6 +423,10 @@ mod tests {
             ("SECRET_DIGEST_KEY", "short"),
             ("ACCESS_TOKEN_TTL_SECONDS", "0"),
             ("RATE_LIMIT_PER_SECOND", "-1"),
+            ("WEBHOOK_ALLOW_PRIVATE_TARGETS", "yes"),
+            ("WEBHOOK_RETRY_SCHEDULE_SECONDS", "5,,30"),
+            ("WEBHOOK_RETRY_SCHEDULE_SECONDS", "0"),
+            ("IMPORT_MAX_BYTES", "0"),
         ];
         for (var, value) in cases {
             let e = config(&[(var, value)]).expect_err(var);

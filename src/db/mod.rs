@@ -7,6 +7,7 @@ pub mod schema;
 pub mod search;
 pub mod stats;
 pub mod suppliers;
+pub mod webhooks;
 
 use std::{sync::LazyLock, time::Duration};
 

@@ -237,6 +237,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_attempts (delivery_id, attempt) {
+        attempt -> Int4,
+        attempted_at -> Timestamptz,
+        delivery_id -> Int8,
+        duration_ms -> Int4,
+        outcome -> Text,
+        response_status -> Nullable<Int2>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        attempts -> Int4,
+        created_at -> Timestamptz,
+        event_id -> Int8,
+        finished_at -> Nullable<Timestamptz>,
+        id -> Int8,
+        next_attempt_at -> Timestamptz,
+        status -> Text,
+        webhook_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        created_at -> Timestamptz,
+        events -> Array<Nullable<Text>>,
+        id -> Uuid,
+        owner_id -> Uuid,
+        owner_kind -> Text,
+        secret -> Text,
+        status -> Text,
+        url -> Text,
+    }
+}
+
 diesel::joinable!(audit_log -> suppliers (supplier_id));
 diesel::joinable!(capability_industry_codes -> capabilities (capability));
 diesel::joinable!(change_events -> suppliers (supplier_id));
@@ -252,6 +289,9 @@ diesel::joinable!(supplier_owners -> suppliers (supplier_id));
 diesel::joinable!(supplier_owners -> users (user_id));
 diesel::joinable!(suppliers -> countries (country));
 diesel::joinable!(suppliers -> size_rules (size_rule));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+diesel::joinable!(webhook_deliveries -> change_events (event_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_clients,
@@ -273,4 +313,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     supplier_owners,
     suppliers,
     users,
+    webhook_attempts,
+    webhook_deliveries,
+    webhooks,
 );

@@ -445,15 +445,17 @@ pub async fn insert_event(
         .bind::<diesel::sql_types::BigInt, _>(FEED_LOCK)
         .execute(conn)
         .await?;
-    diesel::insert_into(change_events::table)
+    let id: i64 = diesel::insert_into(change_events::table)
         .values((
             change_events::type_.eq(kind),
             change_events::supplier_id.eq(supplier),
             change_events::data.eq(data),
         ))
-        .execute(conn)
-        .await
-        .map(drop)
+        .returning(change_events::id)
+        .get_result(conn)
+        .await?;
+    // The webhook outbox, in the same transaction as the change.
+    super::webhooks::enqueue(conn, id, kind).await.map(drop)
 }
 
 /// A certificate whose status the expiry job changed.

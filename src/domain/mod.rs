@@ -6,3 +6,4 @@ pub mod codes;
 pub mod size;
 pub mod supplier;
 pub mod tax_id;
+pub mod webhook;

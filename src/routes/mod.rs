@@ -9,6 +9,7 @@ pub mod reference;
 pub mod stats;
 pub mod suppliers;
 pub mod users;
+pub mod webhooks;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
@@ -56,6 +57,11 @@ fn v1(cfg: &mut ServiceConfig) {
         .service(reference::list_schemes)
         .service(reference::list_countries)
         .service(events::list_events)
+        .service(webhooks::create_webhook)
+        .service(webhooks::list_webhooks)
+        .service(webhooks::get_webhook)
+        .service(webhooks::delete_webhook)
+        .service(webhooks::list_deliveries)
         .service(stats::coverage)
         .service(stats::summary);
 }

@@ -2,13 +2,15 @@
 //! that only decides when to run it again. Jobs are safe with several instances running.
 
 pub mod certificates;
+pub mod webhooks;
 
 use std::time::Duration;
 
-use crate::db::Pool;
+use crate::{config::Config, db::Pool};
 
 /// Starts the background jobs on the current runtime.
-pub fn spawn_all(pool: Pool) {
+pub fn spawn_all(pool: Pool, config: &Config) -> anyhow::Result<()> {
+    webhooks::spawn(pool.clone(), config)?;
     tokio::spawn(async move {
         loop {
             match certificates::run_once(&pool, chrono::Utc::now().date_naive()).await {
@@ -28,4 +30,5 @@ pub fn spawn_all(pool: Pool) {
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
     });
+    Ok(())
 }

@@ -204,6 +204,8 @@ pub struct TestApp {
     pub signing_pem: String,
     pub signing_kid: String,
     pub keys_dir: KeysDir,
+    /// The environment the server was configured from.
+    pub env: HashMap<String, String>,
 }
 
 /// A directory of signing keys, removed with the test.
@@ -277,10 +279,16 @@ pub async fn spawn_app_with(
         signing_pem,
         signing_kid,
         keys_dir: keys,
+        env,
     }
 }
 
 impl TestApp {
+    /// The server's configuration (to run a background worker next to it, say).
+    pub fn config(&self) -> Config {
+        Config::from_lookup(|name| self.env.get(name).cloned()).expect("test config")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

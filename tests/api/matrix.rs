@@ -165,6 +165,34 @@ fn cases() -> Vec<Case> {
         ),
         c(Method::GET, "/v1/events", None, [200, 200, 200, 200, 401]),
         c(
+            Method::POST,
+            "/v1/webhooks",
+            Some(
+                || json!({ "url": "https://93.184.215.14/hooks", "events": ["supplier.created"] }),
+            ),
+            [201, 201, 403, 403, 401],
+        ),
+        c(Method::GET, "/v1/webhooks", None, [200, 200, 403, 403, 401]),
+        // `{webhook}` is a fresh endpoint of an admin's: another agency's is not found.
+        c(
+            Method::GET,
+            "/v1/webhooks/{webhook}",
+            None,
+            [200, 404, 403, 403, 401],
+        ),
+        c(
+            Method::DELETE,
+            "/v1/webhooks/{webhook}",
+            None,
+            [204, 404, 403, 403, 401],
+        ),
+        c(
+            Method::GET,
+            "/v1/webhooks/{webhook}/deliveries",
+            None,
+            [200, 404, 403, 403, 401],
+        ),
+        c(
             Method::GET,
             "/v1/suppliers/facets",
             None,
@@ -238,6 +266,7 @@ fn pattern(path: &str) -> String {
         "{id}",
         "{owner}",
         "{user_id}",
+        "{webhook}",
     ]
     .iter()
     .fold(path.to_owned(), |p, v| p.replace(v, "{}"))
@@ -328,6 +357,18 @@ async fn each_role_reaches_exactly_the_operations_it_may() {
                         .await
                         .unwrap();
                     path = path.replace("{supplier}", made["id"].as_str().unwrap());
+                }
+                if path.contains("{webhook}") {
+                    let made: Value = app
+                        .authed(Method::POST, "/v1/webhooks", &admin.token)
+                        .json(&json!({ "url": "https://93.184.215.14/hooks", "events": ["supplier.created"] }))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    path = path.replace("{webhook}", made["id"].as_str().unwrap());
                 }
                 let mut req = app
                     .client

@@ -1,0 +1,304 @@
+//! The webhook dispatcher: sends the outbox's due deliveries, signed per Standard Webhooks.
+//!
+//! Several instances may run it at once: deliveries are leased with `FOR UPDATE SKIP LOCKED`
+//! (see `db::webhooks::claim_due`). Delivery is at least once: a worker that dies mid-attempt
+//! leaves the delivery to be sent again when its lease ends, with the same `webhook-id`, which
+//! receivers dedupe on.
+//!
+//! Every attempt re-checks the target: an IP literal against the address rules, a host name
+//! through [`CheckingResolver`], which resolves it, refuses it if any address is not allowed, and
+//! hands the connector only the addresses it checked — so DNS rebinding between the check and the
+//! connection is not possible. Redirects are not followed (a 3xx is a failed attempt), each attempt
+//! has one timeout for the whole exchange, and the receiver's body is never read.
+
+use std::{
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use chrono::Utc;
+use futures_util::{StreamExt, stream};
+use rand::Rng;
+use reqwest::{
+    StatusCode,
+    dns::{Name, Resolve, Resolving},
+    header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT},
+};
+use url::Host;
+
+use crate::{
+    config::Config,
+    db::{
+        Pool,
+        webhooks::{self as store, Attempt, Claimed, Next},
+    },
+    domain::webhook::{self, Refusal},
+    routes::events::Event,
+};
+
+/// Deliveries claimed per round, and sent concurrently.
+const BATCH: i64 = 32;
+/// How long name resolution may take, at registration and at each attempt.
+pub const RESOLVE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Checks a target URL as registration does: the URL rules, then every address its host resolves
+/// to.
+pub async fn check_target(raw: &str, allow_private: bool) -> Result<url::Url, Refusal> {
+    let url = webhook::parse_target(raw, allow_private)?;
+    if let Some(Host::Domain(name)) = url.host() {
+        resolve_checked(name, allow_private).await?;
+    }
+    Ok(url)
+}
+
+async fn resolve_checked(name: &str, allow_private: bool) -> Result<Vec<SocketAddr>, Refusal> {
+    let addrs: Vec<SocketAddr> =
+        tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((name, 0)))
+            .await
+            .map_err(|_| Refusal::Unresolvable)?
+            .map_err(|_| Refusal::Unresolvable)?
+            .collect();
+    if addrs.is_empty() {
+        return Err(Refusal::Unresolvable);
+    }
+    // One forbidden address refuses the name: a receiver cannot mix a public address with an
+    // internal one and hope for the internal one to be tried.
+    for addr in &addrs {
+        webhook::check_ip(addr.ip(), allow_private)?;
+    }
+    Ok(addrs)
+}
+
+/// The resolver the delivery client connects through.
+struct CheckingResolver {
+    allow_private: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("webhook target refused: {}", .0.message())]
+struct RefusedTarget(Refusal);
+
+impl Resolve for CheckingResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let addrs = resolve_checked(name.as_str(), allow_private)
+                .await
+                .map_err(|refusal| -> Box<dyn std::error::Error + Send + Sync> {
+                    Box::new(RefusedTarget(refusal))
+                })?;
+            Ok(Box::new(addrs.into_iter()) as _)
+        })
+    }
+}
+
+pub struct Dispatcher {
+    pool: Pool,
+    client: reqwest::Client,
+    allow_private: bool,
+    schedule: Vec<Duration>,
+    lease: Duration,
+}
+
+impl Dispatcher {
+    pub fn new(pool: Pool, config: &Config) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            // An egress proxy from the environment would connect to addresses we did not check.
+            .no_proxy()
+            .dns_resolver(Arc::new(CheckingResolver {
+                allow_private: config.webhook_allow_private_targets,
+            }))
+            .connect_timeout(config.webhook_timeout.min(Duration::from_secs(5)))
+            .timeout(config.webhook_timeout)
+            .pool_max_idle_per_host(4)
+            .build()
+            .context("Failed to build the webhook HTTP client")?;
+        Ok(Self {
+            pool,
+            client,
+            allow_private: config.webhook_allow_private_targets,
+            schedule: config.webhook_retry_schedule.clone(),
+            lease: config.webhook_timeout + Duration::from_secs(30),
+        })
+    }
+
+    /// Sends one batch of due deliveries; how many it claimed.
+    pub async fn run_once(&self) -> anyhow::Result<usize> {
+        let claimed = {
+            let mut conn = self.pool.get().await?;
+            store::claim_due(&mut conn, BATCH, self.lease.as_secs_f64()).await?
+        };
+        let count = claimed.len();
+        let results: Vec<anyhow::Result<()>> = stream::iter(claimed)
+            .map(|delivery| self.deliver(delivery))
+            .buffer_unordered(BATCH as usize)
+            .collect()
+            .await;
+        for result in results {
+            result?;
+        }
+        Ok(count)
+    }
+
+    async fn deliver(&self, delivery: Claimed) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let (response_status, outcome, retry_after) = self.attempt(&delivery).await;
+        let number = delivery.attempts + 1;
+        let next = self.next_step(number, outcome, retry_after);
+        let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+        tracing::info!(
+            delivery = delivery.id,
+            webhook = %delivery.webhook_id,
+            event = delivery.event_id,
+            attempt = number,
+            status = response_status,
+            outcome,
+            duration_ms,
+            "webhook attempt"
+        );
+        let mut conn = self.pool.get().await?;
+        store::record_attempt(
+            &mut conn,
+            &Attempt {
+                delivery: delivery.id,
+                webhook: delivery.webhook_id,
+                number,
+                response_status,
+                outcome,
+                duration_ms,
+            },
+            next,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// One POST: the receiver's status (if it answered), our outcome, and its `Retry-After`.
+    async fn attempt(&self, d: &Claimed) -> (Option<i16>, &'static str, Option<Duration>) {
+        // IP literals never reach the resolver: check them here, with today's rules.
+        if let Err(refusal) = webhook::parse_target(&d.url, self.allow_private) {
+            tracing::warn!(
+                delivery = d.id,
+                reason = refusal.code(),
+                "webhook target refused"
+            );
+            return (None, "refused_address", None);
+        }
+        let event = Event {
+            id: d.event_id,
+            kind: d.event_type.clone(),
+            occurred_at: d.occurred_at,
+            supplier_id: d.supplier_id,
+            data: d.data.clone(),
+        };
+        let Ok(body) = serde_json::to_vec(&event) else {
+            return (None, "error", None);
+        };
+        let message_id = message_id(d.event_id);
+        let timestamp = Utc::now().timestamp();
+        let Some(signature) = webhook::sign(&d.secret, &message_id, timestamp, &body) else {
+            tracing::error!(webhook = %d.webhook_id, "stored webhook secret is malformed");
+            return (None, "error", None);
+        };
+        let sent = self
+            .client
+            .post(&d.url)
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(
+                USER_AGENT,
+                HeaderValue::from_static(concat!(
+                    "supplier-registry-webhooks/",
+                    env!("CARGO_PKG_VERSION")
+                )),
+            )
+            .header("webhook-id", message_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(body)
+            .send()
+            .await;
+        match sent {
+            Ok(response) => {
+                let status = response.status();
+                let retry_after = response
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
+                // The body is never read: dropping the response closes the exchange.
+                drop(response);
+                let code = i16::try_from(status.as_u16()).ok();
+                if status.is_success() {
+                    (code, "success", None)
+                } else if status == StatusCode::GONE {
+                    (code, "gone", None)
+                } else {
+                    (code, "http_status", retry_after)
+                }
+            }
+            Err(e) if is_refusal(&e) => (None, "refused_address", None),
+            Err(e) if e.is_timeout() => (None, "timeout", None),
+            Err(e) if e.is_connect() => (None, "connect", None),
+            Err(_) => (None, "error", None),
+        }
+    }
+
+    fn next_step(&self, number: i32, outcome: &str, retry_after: Option<Duration>) -> Next {
+        match outcome {
+            "success" => Next::Delivered,
+            "gone" => Next::Gone,
+            _ => {
+                let retries_done = usize::try_from(number - 1).unwrap_or(usize::MAX);
+                let Some(wait) = self.schedule.get(retries_done) else {
+                    return Next::GiveUp;
+                };
+                let jittered = wait.mul_f64(rand::thread_rng().gen_range(0.8..1.2));
+                let wait = retry_after
+                    .map(|ra| ra.min(Duration::from_secs(86_400)))
+                    .map_or(jittered, |ra| ra.max(jittered));
+                let wait = chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(24));
+                Next::RetryAt(Utc::now() + wait)
+            }
+        }
+    }
+}
+
+/// The `webhook-id` of an event's deliveries: the same for every attempt.
+pub fn message_id(event_id: i64) -> String {
+    format!("evt_{event_id}")
+}
+
+fn is_refusal(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<RefusedTarget>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// Runs the dispatcher until the process ends: a full batch is followed at once by the next, an
+/// idle one waits `WEBHOOK_POLL_INTERVAL_MS`.
+pub fn spawn(pool: Pool, config: &Config) -> anyhow::Result<()> {
+    let dispatcher = Dispatcher::new(pool, config)?;
+    let idle = config.webhook_poll_interval;
+    tokio::spawn(async move {
+        loop {
+            match dispatcher.run_once().await {
+                Ok(n) if n as i64 == BATCH => continue,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "webhook dispatch failed; will retry")
+                }
+            }
+            tokio::time::sleep(idle).await;
+        }
+    });
+    Ok(())
+}
