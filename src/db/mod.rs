@@ -2,6 +2,7 @@
 //! readiness check. Query functions take `&mut AsyncPgConnection`; the caller owns the transaction.
 
 pub mod accounts;
+pub mod imports;
 pub mod reference;
 pub mod schema;
 pub mod search;

@@ -287,3 +287,18 @@ pub async fn all_subdivisions(
         .load(conn)
         .await
 }
+
+/// Every capability code and every certification scheme code (for checking many suppliers).
+pub async fn all_codes(
+    conn: &mut AsyncPgConnection,
+) -> QueryResult<(HashSet<String>, HashSet<String>)> {
+    let codes = capabilities::table
+        .select(capabilities::code)
+        .load::<String>(conn)
+        .await?;
+    let schemes = certification_schemes::table
+        .select(certification_schemes::code)
+        .load::<String>(conn)
+        .await?;
+    Ok((codes.into_iter().collect(), schemes.into_iter().collect()))
+}

@@ -92,6 +92,41 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_errors (id) {
+        field -> Text,
+        id -> Int8,
+        import_id -> Uuid,
+        message -> Text,
+        row -> Int4,
+    }
+}
+
+diesel::table! {
+    imports (id) {
+        actor_countries -> Array<Nullable<Text>>,
+        actor_id -> Uuid,
+        actor_kind -> Text,
+        actor_name -> Text,
+        actor_role -> Text,
+        body -> Nullable<Bytea>,
+        created -> Int4,
+        created_at -> Timestamptz,
+        failed -> Int4,
+        finished_at -> Nullable<Timestamptz>,
+        format -> Text,
+        id -> Uuid,
+        lease_until -> Nullable<Timestamptz>,
+        request_id -> Nullable<Text>,
+        rows_done -> Int4,
+        rows_total -> Nullable<Int4>,
+        started_at -> Nullable<Timestamptz>,
+        status -> Text,
+        unchanged -> Int4,
+        updated -> Int4,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         failed_at -> Timestamptz,
         id -> Int8,
@@ -277,6 +312,7 @@ diesel::table! {
 diesel::joinable!(audit_log -> suppliers (supplier_id));
 diesel::joinable!(capability_industry_codes -> capabilities (capability));
 diesel::joinable!(change_events -> suppliers (supplier_id));
+diesel::joinable!(import_errors -> imports (import_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(subdivisions -> countries (country));
 diesel::joinable!(supplier_capabilities -> capabilities (code));
@@ -302,6 +338,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     change_events,
     countries,
     idempotency_keys,
+    import_errors,
+    imports,
     login_failures,
     refresh_tokens,
     size_rules,

@@ -154,8 +154,24 @@ pub async fn insert(
     id: Uuid,
     columns: &SupplierColumns<'_>,
 ) -> QueryResult<()> {
+    insert_many(conn, &[(id, columns)]).await
+}
+
+/// Inserts many suppliers in one statement (callers keep batches under PostgreSQL's 65,535
+/// parameters: 20 per supplier).
+pub async fn insert_many(
+    conn: &mut AsyncPgConnection,
+    rows: &[(Uuid, &SupplierColumns<'_>)],
+) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<_> = rows
+        .iter()
+        .map(|(id, columns)| (suppliers::id.eq(*id), *columns))
+        .collect();
     diesel::insert_into(suppliers::table)
-        .values((suppliers::id.eq(id), columns))
+        .values(values)
         .execute(conn)
         .await
         .map(drop)
@@ -242,35 +258,41 @@ pub async fn insert_parts(
     id: Uuid,
     input: &SupplierInput,
 ) -> QueryResult<()> {
-    if !input.capabilities.is_empty() {
-        let rows: Vec<_> = input
-            .capabilities
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
+    insert_parts_many(conn, &[(id, input)]).await
+}
+
+/// The parts of many suppliers, one statement per kind of part.
+pub async fn insert_parts_many(
+    conn: &mut AsyncPgConnection,
+    suppliers: &[(Uuid, &SupplierInput)],
+) -> QueryResult<()> {
+    let capabilities: Vec<_> = suppliers
+        .iter()
+        .flat_map(|(id, input)| {
+            input.capabilities.iter().enumerate().map(move |(i, c)| {
                 (
-                    supplier_capabilities::supplier_id.eq(id),
+                    supplier_capabilities::supplier_id.eq(*id),
                     supplier_capabilities::code.eq(&c.code),
                     supplier_capabilities::position.eq(i as i16),
                     supplier_capabilities::details.eq(c.details.as_deref()),
                     supplier_capabilities::parameters.eq(c.parameters.as_ref()),
                 )
             })
-            .collect();
+        })
+        .collect();
+    if !capabilities.is_empty() {
         diesel::insert_into(supplier_capabilities::table)
-            .values(rows)
+            .values(capabilities)
             .execute(conn)
             .await?;
     }
-    if !input.certifications.is_empty() {
-        let today = Utc::now().date_naive();
-        let rows: Vec<_> = input
-            .certifications
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
+    let today = Utc::now().date_naive();
+    let certifications: Vec<_> = suppliers
+        .iter()
+        .flat_map(|(id, input)| {
+            input.certifications.iter().enumerate().map(move |(i, c)| {
                 (
-                    supplier_certifications::supplier_id.eq(id),
+                    supplier_certifications::supplier_id.eq(*id),
                     supplier_certifications::position.eq(i as i16),
                     supplier_certifications::scheme.eq(&c.scheme),
                     supplier_certifications::number.eq(c.number.as_deref()),
@@ -280,20 +302,20 @@ pub async fn insert_parts(
                     supplier_certifications::status.eq(certificate_status(c.expires_on, today)),
                 )
             })
-            .collect();
+        })
+        .collect();
+    if !certifications.is_empty() {
         diesel::insert_into(supplier_certifications::table)
-            .values(rows)
+            .values(certifications)
             .execute(conn)
             .await?;
     }
-    if !input.contacts.is_empty() {
-        let rows: Vec<_> = input
-            .contacts
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
+    let contacts: Vec<_> = suppliers
+        .iter()
+        .flat_map(|(id, input)| {
+            input.contacts.iter().enumerate().map(move |(i, c)| {
                 (
-                    supplier_contacts::supplier_id.eq(id),
+                    supplier_contacts::supplier_id.eq(*id),
                     supplier_contacts::position.eq(i as i16),
                     supplier_contacts::name.eq(&c.name),
                     supplier_contacts::role.eq(c.role.as_deref()),
@@ -301,28 +323,30 @@ pub async fn insert_parts(
                     supplier_contacts::phone.eq(c.phone.as_deref()),
                 )
             })
-            .collect();
+        })
+        .collect();
+    if !contacts.is_empty() {
         diesel::insert_into(supplier_contacts::table)
-            .values(rows)
+            .values(contacts)
             .execute(conn)
             .await?;
     }
-    if !input.external_refs.is_empty() {
-        let rows: Vec<_> = input
-            .external_refs
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
+    let refs: Vec<_> = suppliers
+        .iter()
+        .flat_map(|(id, input)| {
+            input.external_refs.iter().enumerate().map(move |(i, r)| {
                 (
-                    supplier_external_refs::supplier_id.eq(id),
+                    supplier_external_refs::supplier_id.eq(*id),
                     supplier_external_refs::position.eq(i as i16),
                     supplier_external_refs::system.eq(&r.system),
                     supplier_external_refs::value.eq(&r.value),
                 )
             })
-            .collect();
+        })
+        .collect();
+    if !refs.is_empty() {
         diesel::insert_into(supplier_external_refs::table)
-            .values(rows)
+            .values(refs)
             .execute(conn)
             .await?;
     }
@@ -412,16 +436,32 @@ pub struct AuditEntry<'a> {
 }
 
 pub async fn insert_audit(conn: &mut AsyncPgConnection, entry: &AuditEntry<'_>) -> QueryResult<()> {
+    insert_audits(conn, std::slice::from_ref(entry)).await
+}
+
+pub async fn insert_audits(
+    conn: &mut AsyncPgConnection,
+    entries: &[AuditEntry<'_>],
+) -> QueryResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<_> = entries
+        .iter()
+        .map(|entry| {
+            (
+                audit_log::supplier_id.eq(entry.supplier),
+                audit_log::actor_kind.eq(entry.actor.kind),
+                audit_log::actor_id.eq(entry.actor.id),
+                audit_log::actor_name.eq(&entry.actor.name),
+                audit_log::action.eq(entry.action),
+                audit_log::request_id.eq(entry.request_id),
+                audit_log::changes.eq(&entry.changes),
+            )
+        })
+        .collect();
     diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::supplier_id.eq(entry.supplier),
-            audit_log::actor_kind.eq(entry.actor.kind),
-            audit_log::actor_id.eq(entry.actor.id),
-            audit_log::actor_name.eq(&entry.actor.name),
-            audit_log::action.eq(entry.action),
-            audit_log::request_id.eq(entry.request_id),
-            audit_log::changes.eq(&entry.changes),
-        ))
+        .values(values)
         .execute(conn)
         .await
         .map(drop)
@@ -441,21 +481,40 @@ pub async fn insert_event(
     supplier: Uuid,
     data: &Value,
 ) -> QueryResult<()> {
+    insert_events(conn, &[(kind, supplier, data.clone())]).await
+}
+
+/// Appends many events (type, supplier, data) under one take of the feed's lock, and queues their
+/// webhook deliveries.
+pub async fn insert_events(
+    conn: &mut AsyncPgConnection,
+    events: &[(&str, Uuid, Value)],
+) -> QueryResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
     diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
         .bind::<diesel::sql_types::BigInt, _>(FEED_LOCK)
         .execute(conn)
         .await?;
-    let id: i64 = diesel::insert_into(change_events::table)
-        .values((
-            change_events::type_.eq(kind),
-            change_events::supplier_id.eq(supplier),
-            change_events::data.eq(data),
-        ))
-        .returning(change_events::id)
-        .get_result(conn)
+    let values: Vec<_> = events
+        .iter()
+        .map(|(kind, supplier, data)| {
+            (
+                change_events::type_.eq(*kind),
+                change_events::supplier_id.eq(*supplier),
+                change_events::data.eq(data),
+            )
+        })
+        .collect();
+    let inserted: Vec<(i64, String)> = diesel::insert_into(change_events::table)
+        .values(values)
+        .returning((change_events::id, change_events::type_))
+        .get_results(conn)
         .await?;
+    let (ids, kinds): (Vec<i64>, Vec<String>) = inserted.into_iter().unzip();
     // The webhook outbox, in the same transaction as the change.
-    super::webhooks::enqueue(conn, id, kind).await.map(drop)
+    super::webhooks::enqueue(conn, &ids, &kinds).await.map(drop)
 }
 
 /// A certificate whose status the expiry job changed.

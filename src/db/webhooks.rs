@@ -103,25 +103,9 @@ pub async fn delete(
     query.execute(conn).await.map(|n| n > 0)
 }
 
-/// Queues the event for every endpoint subscribed to its type (not disabled ones). Runs in the
-/// transaction that wrote the event.
+/// Queues events (ids and types in pairs) for every endpoint subscribed to their type (not
+/// disabled ones). Runs in the transaction that wrote the events.
 pub async fn enqueue(
-    conn: &mut AsyncPgConnection,
-    event_id: i64,
-    kind: &str,
-) -> QueryResult<usize> {
-    diesel::sql_query(
-        "INSERT INTO webhook_deliveries (webhook_id, event_id) \
-         SELECT id, $1 FROM webhooks WHERE status <> 'disabled' AND $2 = ANY (events)",
-    )
-    .bind::<BigInt, _>(event_id)
-    .bind::<Text, _>(kind)
-    .execute(conn)
-    .await
-}
-
-/// Queues a batch of events (ids and types in pairs), as [`enqueue`] does for one.
-pub async fn enqueue_many(
     conn: &mut AsyncPgConnection,
     event_ids: &[i64],
     kinds: &[String],

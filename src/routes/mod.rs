@@ -62,6 +62,8 @@ fn v1(cfg: &mut ServiceConfig) {
         .service(webhooks::get_webhook)
         .service(webhooks::delete_webhook)
         .service(webhooks::list_deliveries)
+        .service(suppliers::import::create_import)
+        .service(suppliers::import::get_import)
         .service(stats::coverage)
         .service(stats::summary);
 }

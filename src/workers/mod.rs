@@ -2,6 +2,7 @@
 //! that only decides when to run it again. Jobs are safe with several instances running.
 
 pub mod certificates;
+pub mod imports;
 pub mod webhooks;
 
 use std::time::Duration;
@@ -11,6 +12,7 @@ use crate::{config::Config, db::Pool};
 /// Starts the background jobs on the current runtime.
 pub fn spawn_all(pool: Pool, config: &Config) -> anyhow::Result<()> {
     webhooks::spawn(pool.clone(), config)?;
+    imports::spawn(pool.clone(), Duration::from_secs(1));
     tokio::spawn(async move {
         loop {
             match certificates::run_once(&pool, chrono::Utc::now().date_naive()).await {

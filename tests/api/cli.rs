@@ -294,7 +294,8 @@ async fn sigterm_lets_an_in_flight_request_finish() {
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     // Half the request, then SIGTERM, then the rest: the request is in flight when the signal comes.
     write!(stream, "POST /v1/auth/token HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", body.len(), &body[..20]).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // Long enough for the worker to be reading the body even on a loaded machine.
+    std::thread::sleep(Duration::from_millis(1000));
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -7,6 +7,7 @@ mod cli;
 mod errors;
 mod events;
 mod helpers;
+mod imports;
 mod matrix;
 mod openapi;
 mod ops;

@@ -173,6 +173,24 @@ fn cases() -> Vec<Case> {
             [201, 201, 403, 403, 401],
         ),
         c(Method::GET, "/v1/webhooks", None, [200, 200, 403, 403, 401]),
+        c(
+            Method::POST,
+            "/v1/imports",
+            Some(|| {
+                Value::String(format!(
+                    "legal_name,tax_id,country,sector,employees\nMatriz,T{:07},GT,services,3\n",
+                    unique()
+                ))
+            }),
+            [202, 202, 403, 403, 401],
+        ),
+        // `{import}` is a fresh import of an admin's: another agency's is not found.
+        c(
+            Method::GET,
+            "/v1/imports/{import}",
+            None,
+            [200, 404, 403, 403, 401],
+        ),
         // `{webhook}` is a fresh endpoint of an admin's: another agency's is not found.
         c(
             Method::GET,
@@ -267,6 +285,7 @@ fn pattern(path: &str) -> String {
         "{owner}",
         "{user_id}",
         "{webhook}",
+        "{import}",
     ]
     .iter()
     .fold(path.to_owned(), |p, v| p.replace(v, "{}"))
@@ -358,6 +377,19 @@ async fn each_role_reaches_exactly_the_operations_it_may() {
                         .unwrap();
                     path = path.replace("{supplier}", made["id"].as_str().unwrap());
                 }
+                if path.contains("{import}") {
+                    let made: Value = app
+                        .authed(Method::POST, "/v1/imports", &admin.token)
+                        .header("content-type", "text/csv")
+                        .body("legal_name,tax_id,country,sector,employees\n")
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    path = path.replace("{import}", made["id"].as_str().unwrap());
+                }
                 if path.contains("{webhook}") {
                     let made: Value = app
                         .authed(Method::POST, "/v1/webhooks", &admin.token)
@@ -378,7 +410,11 @@ async fn each_role_reaches_exactly_the_operations_it_may() {
                     req = req.bearer_auth(token);
                 }
                 if let Some(body) = case.body {
-                    req = req.json(&body());
+                    req = match body() {
+                        // A file, not a JSON document.
+                        Value::String(csv) => req.header("content-type", "text/csv").body(csv),
+                        json => req.json(&json),
+                    };
                 }
                 let resp = req.send().await.unwrap();
                 let who_name = ROLES.get(who).copied().unwrap_or("anonymous");

@@ -3,6 +3,7 @@
 //! its audit entry and its change event in the transaction of the change.
 
 pub mod history;
+pub mod import;
 pub mod owners;
 pub mod search;
 pub mod workflow;
