@@ -108,13 +108,17 @@ port, out = int(sys.argv[1]), sys.argv[2]
 lock = threading.Lock()
 f = open(out, "a", buffering=1)
 class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver would
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", 0)))
         with lock:
             f.write(f'{self.headers["webhook-id"]} {self.headers["webhook-timestamp"]} {self.headers["webhook-signature"]} {body.hex()}\n')
-        self.send_response(204); self.end_headers()
+        self.send_response(204); self.send_header("Content-Length", "0"); self.end_headers()
     def log_message(self, *a): pass
-ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+class S(ThreadingHTTPServer):
+    request_queue_size = 512
+    daemon_threads = True
+S(("127.0.0.1", port), H).serve_forever()
 EOF
 PIDS+=($!)
 sleep 0.5

@@ -125,12 +125,14 @@ impl Dispatcher {
         })
     }
 
-    /// Sends one batch of due deliveries; how many it claimed.
+    async fn claim(&self, limit: i64) -> anyhow::Result<Vec<Claimed>> {
+        let mut conn = self.pool.get().await?;
+        Ok(store::claim_due(&mut conn, limit, self.lease.as_secs_f64()).await?)
+    }
+
+    /// Sends one batch of due deliveries and waits for all of them; how many it claimed.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
-        let claimed = {
-            let mut conn = self.pool.get().await?;
-            store::claim_due(&mut conn, BATCH, self.lease.as_secs_f64()).await?
-        };
+        let claimed = self.claim(BATCH).await?;
         let count = claimed.len();
         let results: Vec<anyhow::Result<()>> = stream::iter(claimed)
             .map(|delivery| self.deliver(delivery))
@@ -283,21 +285,50 @@ fn is_refusal(e: &reqwest::Error) -> bool {
     false
 }
 
-/// Runs the dispatcher until the process ends: a full batch is followed at once by the next, an
-/// idle one waits `WEBHOOK_POLL_INTERVAL_MS`.
+/// Runs the dispatcher until the process ends. Up to `BATCH` attempts are in flight at once, and
+/// a free slot is refilled at once: one slow receiver holds one slot, never a whole round. An idle
+/// dispatcher looks for due deliveries every `WEBHOOK_POLL_INTERVAL_MS`.
 pub fn spawn(pool: Pool, config: &Config) -> anyhow::Result<()> {
-    let dispatcher = Dispatcher::new(pool, config)?;
+    let dispatcher = Arc::new(Dispatcher::new(pool, config)?);
     let idle = config.webhook_poll_interval;
+    let slots = Arc::new(tokio::sync::Semaphore::new(BATCH as usize));
     tokio::spawn(async move {
         loop {
-            match dispatcher.run_once().await {
-                Ok(n) if n as i64 == BATCH => continue,
-                Ok(_) => {}
+            // Wait for at least one free slot, then claim as many deliveries as there are free.
+            let Ok(first) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let free = slots.available_permits() + 1;
+            let claimed = match dispatcher.claim(free as i64).await {
+                Ok(claimed) => claimed,
                 Err(e) => {
-                    tracing::warn!(error = %format!("{e:#}"), "webhook dispatch failed; will retry")
+                    tracing::warn!(error = %format!("{e:#}"), "webhook dispatch failed; will retry");
+                    Vec::new()
                 }
+            };
+            if claimed.is_empty() {
+                drop(first);
+                tokio::time::sleep(idle).await;
+                continue;
             }
-            tokio::time::sleep(idle).await;
+            let mut first = Some(first);
+            for delivery in claimed {
+                let permit = match first.take() {
+                    Some(permit) => permit,
+                    None => match slots.clone().acquire_owned().await {
+                        Ok(permit) => permit,
+                        Err(_) => return,
+                    },
+                };
+                let dispatcher = dispatcher.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = dispatcher.deliver(delivery).await {
+                        // The lease runs out and the delivery is tried again.
+                        tracing::warn!(error = %format!("{e:#}"), "webhook attempt not recorded");
+                    }
+                    drop(permit);
+                });
+            }
         }
     });
     Ok(())

@@ -218,6 +218,8 @@ pub async fn create_import(
     let text = std::str::from_utf8(&body).map_err(|_| {
         ApiError::unprocessable(vec![FieldError::new("body", "encoding", "must be UTF-8")])
     })?;
+    // Spreadsheet programs start their CSV files with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(ApiError::unprocessable(vec![FieldError::new(
             "body",
@@ -310,6 +312,7 @@ pub async fn get_import(
 
 /// The rows of a file: each a JSON object of the fields it sets, or why it could not be read.
 pub fn rows(format: &str, body: &[u8]) -> Vec<Result<Map<String, Value>, FieldError>> {
+    let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(body);
     match format {
         "csv" => csv_rows(body),
         _ => body
