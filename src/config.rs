@@ -61,6 +61,9 @@ pub struct Config {
     /// Requests per second per caller (per IP for anonymous callers); 0 turns every limit off.
     pub rate_limit_per_second: u32,
     pub rate_limit_burst: u32,
+    /// How long a facet-count answer may be served from memory (it is recomputed as soon as any
+    /// change is committed, or the date changes); 0 turns the cache off.
+    pub facets_cache_ttl: Duration,
 }
 
 /// A configuration error; its message always names the variable.
@@ -140,6 +143,13 @@ impl Config {
                 1000,
                 1,
                 60_000,
+            )?),
+            facets_cache_ttl: Duration::from_secs(ranged(
+                &get,
+                "FACETS_CACHE_SECONDS",
+                60,
+                0,
+                3600,
             )?),
             database_statement_timeout: Duration::from_millis(ranged(
                 &get,
