@@ -334,7 +334,7 @@ pub async fn list_suppliers(
         .map(|c| decode_cursor(&state.digest_key, &scope, c))
         .transpose()?;
     let mut conn = state.pool.get().await?;
-    let mut hits = search::page_with_records(
+    let mut hits = search::page(
         &mut conn,
         &search.filters,
         &visibility,
@@ -348,11 +348,20 @@ pub async fn list_suppliers(
     let next_cursor = more
         .then(|| {
             hits.last()
-                .map(|(h, _)| encode_cursor(&state.digest_key, &scope, &h.after()))
+                .map(|h| encode_cursor(&state.digest_key, &scope, &h.after()))
         })
         .flatten();
-    let mut data = Vec::with_capacity(hits.len());
-    for (_, record) in hits {
+    let ids: Vec<_> = hits.iter().map(|h| h.id).collect();
+    let mut records: HashMap<_, _> = search::records(&mut conn, &ids)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let mut data = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(record) = records.remove(&id) else {
+            continue;
+        };
         let Some(view) = view_of(principal.0.as_ref(), &record) else {
             continue;
         };
