@@ -110,6 +110,59 @@ impl Sql {
     }
 }
 
+/// A search statement that diesel keeps prepared per connection, keyed by its text (the text is
+/// one of a bounded set: it depends on which filters are given, never on their values). Only for
+/// the nearest-first sorts, whose best plan does not depend on the values (a GiST nearest-first
+/// scan): there a generic plan is as good as a custom one, and planning — half the database time
+/// of a geo page — is saved. The other sorts stay planned per call (see
+/// `../shared/reference/search-performance.md` on generic plans).
+struct PreparedSql(Sql);
+
+impl diesel::query_builder::QueryId for PreparedSql {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for PreparedSql {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl diesel::query_builder::QueryFragment<Pg> for PreparedSql {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, Pg>,
+    ) -> diesel::QueryResult<()> {
+        // The text holds `$n` where bind n goes (and nowhere else); each is pushed where it
+        // occurs, so diesel numbers them itself.
+        let text = self.0.text.as_str();
+        let mut rest = text;
+        while let Some(at) = rest.find('$') {
+            out.push_sql(&rest[..at]);
+            let digits = rest[at + 1..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            let n: usize = rest[at + 1..at + 1 + digits].parse().map_err(|_| {
+                diesel::result::Error::SerializationError("a `$` without a bind number".into())
+            })?;
+            let bind = self.0.binds.get(n.wrapping_sub(1)).ok_or_else(|| {
+                diesel::result::Error::SerializationError(format!("no bind ${n}").into())
+            })?;
+            match bind {
+                Bind::Text(v) => out.push_bind_param::<Text, _>(v)?,
+                Bind::Texts(v) => out.push_bind_param::<Array<Text>, _>(v)?,
+                Bind::Float(v) => out.push_bind_param::<Double, _>(v)?,
+                Bind::Time(v) => out.push_bind_param::<Timestamptz, _>(v)?,
+                Bind::Id(v) => out.push_bind_param::<SqlUuid, _>(v)?,
+                Bind::Int(v) => out.push_bind_param::<BigInt, _>(v)?,
+            }
+            rest = &rest[at + 1 + digits..];
+        }
+        out.push_sql(rest);
+        Ok(())
+    }
+}
+
 /// The straight-line (chord) distance in metres from a point to a supplier, both on the sphere
 /// of `sr_earth` (migration `add_supplier_earth_index`). It grows with the great-circle distance,
 /// and the GiST index on `sr_earth(lat, lon)` returns suppliers nearest first by it.
@@ -313,7 +366,11 @@ pub async fn page(
     limit: i64,
 ) -> diesel::QueryResult<Vec<Hit>> {
     let sql = page_sql(filters, visibility, sort, after, limit);
-    let mut hits: Vec<Hit> = sql.into_query().load(conn).await?;
+    let mut hits: Vec<Hit> = if nearest_first(sort) {
+        PreparedSql(sql).load(conn).await?
+    } else {
+        sql.into_query().load(conn).await?
+    };
     if nearest_first(sort) {
         hits.sort_by(|a, b| {
             a.key_number
@@ -376,7 +433,7 @@ async fn settle_ties(
              ORDER BY {key} LIMIT {window}) nearest \
          WHERE key_number = {d}{resume} ORDER BY id LIMIT {cap}"
     );
-    let ties: Vec<Hit> = sql.into_query().load(conn).await?;
+    let ties: Vec<Hit> = PreparedSql(sql).load(conn).await?;
     hits.retain(|h| h.key_number.unwrap_or_default() < boundary);
     hits.extend(ties);
     hits.truncate(limit as usize);
