@@ -73,6 +73,9 @@ pub struct Config {
     pub webhook_poll_interval: Duration,
     /// `IMPORT_MAX_BYTES`: the largest bulk-import body.
     pub import_max_bytes: usize,
+    /// How long a facet-count answer may be served from memory (it is recomputed as soon as any
+    /// change is committed, or the date changes); 0 turns the cache off.
+    pub facets_cache_ttl: Duration,
 }
 
 /// A configuration error; its message always names the variable.
@@ -152,6 +155,13 @@ impl Config {
                 1000,
                 1,
                 60_000,
+            )?),
+            facets_cache_ttl: Duration::from_secs(ranged(
+                &get,
+                "FACETS_CACHE_SECONDS",
+                60,
+                0,
+                3600,
             )?),
             database_statement_timeout: Duration::from_millis(ranged(
                 &get,

@@ -243,6 +243,10 @@ struct Batch {
     size_rule: Vec<String>,
     status: Vec<String>,
     codes: Vec<String>,
+    /// Array literals: own codes in order, certificate schemes and expiries in order.
+    cap_list: Vec<String>,
+    cert_schemes: Vec<String>,
+    cert_expiries: Vec<String>,
     founded: Vec<i16>,
     cap_supplier: Vec<Uuid>,
     cap_code: Vec<String>,
@@ -318,6 +322,7 @@ impl Batch {
             self.cap_position.push(i as i16);
         }
         let cert_count = [0, 0, 1, 1, 1, 2][rng.gen_range(0..6)];
+        let (mut row_schemes, mut row_expiries) = (Vec::new(), Vec::new());
         for (i, scheme) in schemes.choose_multiple(rng, cert_count).enumerate() {
             let issued = today - Days::new(rng.gen_range(30..2_000));
             let expires = issued + Days::new(rng.gen_range(365..1_460));
@@ -328,7 +333,15 @@ impl Batch {
             self.cert_expires.push(expires);
             self.cert_status
                 .push(certificate_status(Some(expires), today).to_owned());
+            row_schemes.push(scheme.as_str());
+            row_expiries.push(expires.to_string());
         }
+        // Codes and schemes are [a-z0-9._]: safe in an array literal unquoted.
+        self.cap_list.push(format!("{{{}}}", codes.join(",")));
+        self.cert_schemes
+            .push(format!("{{{}}}", row_schemes.join(",")));
+        self.cert_expiries
+            .push(format!("{{{}}}", row_expiries.join(",")));
         self.codes.push(format!(
             "{{{}}}",
             with_ancestors(codes.iter().map(String::as_str)).join(",")
@@ -373,15 +386,19 @@ impl Batch {
         diesel::sql_query(
             "INSERT INTO suppliers (id, legal_name, trade_name, tax_id, country, subdivision, city, lat, lon,
                  sector, employees, annual_sales_amount, annual_sales_currency, size_class, size_rule, status,
-                 verified_at, capability_codes, founded_year)
+                 verified_at, capability_codes, founded_year, capability_list, certification_schemes,
+                 certification_expiries)
              SELECT id, legal_name, trade_name, tax_id, country, subdivision, city, lat, lon, sector, employees,
                     sales::numeric, currency, size_class, size_rule, status,
-                    CASE WHEN status IN ('verified', 'suspended') THEN now() END, codes::text[], founded
+                    CASE WHEN status IN ('verified', 'suspended') THEN now() END, codes::text[], founded,
+                    cap_list::text[], cert_schemes::text[], cert_expiries::date[]
              FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                          $8::float8[], $9::float8[], $10::text[], $11::int4[], $12::text[], $13::text[],
-                         $14::text[], $15::text[], $16::text[], $17::text[], $18::int2[])
+                         $14::text[], $15::text[], $16::text[], $17::text[], $18::int2[], $19::text[],
+                         $20::text[], $21::text[])
                   AS t(id, legal_name, trade_name, tax_id, country, subdivision, city, lat, lon, sector,
-                       employees, sales, currency, size_class, size_rule, status, codes, founded)",
+                       employees, sales, currency, size_class, size_rule, status, codes, founded,
+                       cap_list, cert_schemes, cert_expiries)",
         )
         .bind::<Array<SqlUuid>, _>(&self.id)
         .bind::<Array<Text>, _>(&self.legal_name)
@@ -401,6 +418,9 @@ impl Batch {
         .bind::<Array<Text>, _>(&self.status)
         .bind::<Array<Text>, _>(&self.codes)
         .bind::<Array<Int2>, _>(&self.founded)
+        .bind::<Array<Text>, _>(&self.cap_list)
+        .bind::<Array<Text>, _>(&self.cert_schemes)
+        .bind::<Array<Text>, _>(&self.cert_expiries)
         .execute(conn)
         .await?;
         diesel::sql_query(

@@ -22,6 +22,7 @@ use crate::{
     config::{Config, CorsOrigins},
     db,
     http::{
+        cache::AnswerCache,
         fallback::{self, RouteTable},
         json::{self, BodyLimit},
         metrics::Metrics,
@@ -75,6 +76,7 @@ impl Application {
             openapi_json: spec
                 .to_json()
                 .context("Failed to serialize the OpenAPI document")?,
+            facets_cache: AnswerCache::new(config.facets_cache_ttl, 1024),
             config: Arc::new(config),
             size_rules: Default::default(),
         });

@@ -11,7 +11,7 @@ use crate::{
     db::Pool,
     domain::size::SizeRule,
     error::ApiError,
-    http::{fallback::RouteTable, metrics::Metrics},
+    http::{cache::AnswerCache, fallback::RouteTable, metrics::Metrics},
 };
 
 pub struct AppState {
@@ -29,6 +29,8 @@ pub struct AppState {
     /// The MSME size rules, read from the database on first use (rules change by migration, so
     /// every instance reads the same ones).
     pub size_rules: OnceCell<Vec<SizeRule>>,
+    /// Facet counts, by filters and visibility, while no change is committed.
+    pub facets_cache: AnswerCache,
 }
 
 impl AppState {

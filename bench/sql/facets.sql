@@ -1,8 +1,5 @@
--- facet counts for a capability subtree in one country
-WITH matched AS MATERIALIZED (SELECT s.id, s.country, s.subdivision, s.size_class, s.status, s.capability_codes FROM suppliers s WHERE s.status = ANY('{verified}'::text[]) AND s.capability_codes && '{atp}'::text[] AND s.country = 'MX')
+-- facet counts for a capability subtree in one country (computed; the service keeps the answer in memory until a change is committed or the date changes)
+WITH matched AS MATERIALIZED (SELECT s.id, s.country, s.subdivision, s.size_class, s.status, s.capability_codes, s.certification_schemes, s.certification_expiries FROM suppliers s WHERE s.status = ANY('{verified}'::text[]) AND s.capability_codes && '{atp}'::text[] AND s.country = 'MX'::bpchar)
 SELECT 'capability' AS facet, code AS value, count(*) AS count FROM matched, unnest(capability_codes) AS code GROUP BY code
-UNION ALL SELECT 'country', country::text, count(*) FROM matched GROUP BY country
-UNION ALL SELECT 'subdivision', subdivision, count(*) FROM matched WHERE subdivision IS NOT NULL GROUP BY subdivision
-UNION ALL SELECT 'size_class', size_class, count(*) FROM matched GROUP BY size_class
-UNION ALL SELECT 'status', status, count(*) FROM matched GROUP BY status
-UNION ALL SELECT 'certification', c.scheme, count(DISTINCT c.supplier_id) FROM supplier_certifications c JOIN matched m ON m.id = c.supplier_id WHERE c.expires_on IS NULL OR c.expires_on >= current_date GROUP BY c.scheme;
+UNION ALL SELECT CASE WHEN grouping(country) = 0 THEN 'country' WHEN grouping(subdivision) = 0 THEN 'subdivision' WHEN grouping(size_class) = 0 THEN 'size_class' ELSE 'status' END, coalesce(country::text, subdivision, size_class, status), count(*) FROM matched GROUP BY GROUPING SETS ((country), (subdivision), (size_class), (status)) HAVING grouping(subdivision) = 1 OR subdivision IS NOT NULL
+UNION ALL SELECT 'certification', scheme, count(DISTINCT id) FROM matched, unnest(certification_schemes, certification_expiries) AS c(scheme, expires_on) WHERE expires_on IS NULL OR expires_on >= current_date GROUP BY scheme;

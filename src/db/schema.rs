@@ -230,6 +230,9 @@ diesel::table! {
         #[max_length = 3]
         annual_sales_currency -> Nullable<Bpchar>,
         capability_codes -> Array<Nullable<Text>>,
+        capability_list -> Array<Nullable<Text>>,
+        certification_expiries -> Array<Nullable<Date>>,
+        certification_schemes -> Array<Nullable<Text>>,
         city -> Nullable<Text>,
         #[max_length = 2]
         country -> Bpchar,

@@ -2,12 +2,12 @@
 //! export), keyset pagination on the sort key and id, and facet counts over the same set.
 //! Every value is a bind parameter; only fixed SQL fragments are concatenated.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
     QueryableByName,
     pg::Pg,
     query_builder::BoxedSqlQuery,
-    sql_types::{Array, BigInt, Double, Nullable, Text, Timestamptz, Uuid as SqlUuid},
+    sql_types::{Array, BigInt, Date, Double, Nullable, Text, Timestamptz, Uuid as SqlUuid},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -110,13 +110,71 @@ impl Sql {
     }
 }
 
-/// The distance in km from a point to a supplier (haversine).
-fn distance_sql(sql: &mut Sql, lat: f64, lon: f64) -> String {
+/// A search statement that diesel keeps prepared per connection, keyed by its text (the text is
+/// one of a bounded set: it depends on which filters are given, never on their values). Only for
+/// the nearest-first sorts, whose best plan does not depend on the values (a GiST nearest-first
+/// scan): there a generic plan is as good as a custom one, and planning — half the database time
+/// of a geo page — is saved. The other sorts stay planned per call (see
+/// `../shared/reference/search-performance.md` on generic plans).
+struct PreparedSql(Sql);
+
+impl diesel::query_builder::QueryId for PreparedSql {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for PreparedSql {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl diesel::query_builder::QueryFragment<Pg> for PreparedSql {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, Pg>,
+    ) -> diesel::QueryResult<()> {
+        // The text holds `$n` where bind n goes (and nowhere else); each is pushed where it
+        // occurs, so diesel numbers them itself.
+        let text = self.0.text.as_str();
+        let mut rest = text;
+        while let Some(at) = rest.find('$') {
+            out.push_sql(&rest[..at]);
+            let digits = rest[at + 1..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            let n: usize = rest[at + 1..at + 1 + digits].parse().map_err(|_| {
+                diesel::result::Error::SerializationError("a `$` without a bind number".into())
+            })?;
+            let bind = self.0.binds.get(n.wrapping_sub(1)).ok_or_else(|| {
+                diesel::result::Error::SerializationError(format!("no bind ${n}").into())
+            })?;
+            match bind {
+                Bind::Text(v) => out.push_bind_param::<Text, _>(v)?,
+                Bind::Texts(v) => out.push_bind_param::<Array<Text>, _>(v)?,
+                Bind::Float(v) => out.push_bind_param::<Double, _>(v)?,
+                Bind::Time(v) => out.push_bind_param::<Timestamptz, _>(v)?,
+                Bind::Id(v) => out.push_bind_param::<SqlUuid, _>(v)?,
+                Bind::Int(v) => out.push_bind_param::<BigInt, _>(v)?,
+            }
+            rest = &rest[at + 1 + digits..];
+        }
+        out.push_sql(rest);
+        Ok(())
+    }
+}
+
+/// The straight-line (chord) distance in metres from a point to a supplier, both on the sphere
+/// of `sr_earth` (migration `add_supplier_earth_index`). It grows with the great-circle distance,
+/// and the GiST index on `sr_earth(lat, lon)` returns suppliers nearest first by it.
+fn chord_sql(sql: &mut Sql, lat: f64, lon: f64) -> String {
     let (lat, lon) = (sql.bind(Bind::Float(lat)), sql.bind(Bind::Float(lon)));
-    format!(
-        "(2 * {EARTH_RADIUS_KM} * asin(sqrt(power(sin(radians(s.lat - {lat}) / 2), 2) \
-         + cos(radians({lat})) * cos(radians(s.lat)) * power(sin(radians(s.lon - {lon}) / 2), 2))))"
-    )
+    format!("(sr_earth(s.lat, s.lon) <-> sr_earth({lat}, {lon}))")
+}
+
+/// The chord, in metres, of a great-circle distance in km on the same sphere.
+fn chord_of(km: f64) -> f64 {
+    let r = EARTH_RADIUS_KM * 1000.0;
+    2.0 * r * (km * 1000.0 / (2.0 * r)).sin()
 }
 
 /// The word-similarity distance (a real). Ordered by this alone, the trigram GiST index returns
@@ -180,23 +238,15 @@ fn conditions(sql: &mut Sql, filters: &Filters, visibility: &Visibility) -> Stri
         ));
     }
     if let Some((lat, lon, radius)) = filters.near {
-        // A bounding box the lat/lon index can use, then the exact distance.
-        let dlat = radius / 111.32;
-        let dlon = radius / (111.32 * lat.to_radians().cos().max(0.01));
-        let (lat_lo, lat_hi) = (
-            sql.bind(Bind::Float(lat - dlat)),
-            sql.bind(Bind::Float(lat + dlat)),
-        );
-        let (lon_lo, lon_hi) = (
-            sql.bind(Bind::Float(lon - dlon)),
-            sql.bind(Bind::Float(lon + dlon)),
-        );
+        // Within the chord of the radius (the same as the haversine distance within the radius):
+        // a cube around the point bounds the index scan, then the exact distance.
+        let (plat, plon) = (sql.bind(Bind::Float(lat)), sql.bind(Bind::Float(lon)));
+        let chord = sql.bind(Bind::Float(chord_of(radius)));
         parts.push(format!(
-            "s.lat BETWEEN {lat_lo} AND {lat_hi} AND s.lon BETWEEN {lon_lo} AND {lon_hi}"
+            "sr_earth(s.lat, s.lon) <@ cube_enlarge(sr_earth({plat}, {plon}), {chord}, 3)"
         ));
-        let distance = distance_sql(sql, lat, lon);
-        let radius = sql.bind(Bind::Float(radius));
-        parts.push(format!("{distance} <= {radius}"));
+        let distance = chord_sql(sql, lat, lon);
+        parts.push(format!("{distance} <= {chord}"));
     }
     if let Some(since) = filters.updated_since {
         let since = sql.bind(Bind::Time(since));
@@ -206,7 +256,7 @@ fn conditions(sql: &mut Sql, filters: &Filters, visibility: &Visibility) -> Stri
 }
 
 /// One row of a page: the id, and the sort key the next cursor starts after.
-#[derive(Debug, QueryableByName)]
+#[derive(Debug, Clone, QueryableByName)]
 pub struct Hit {
     #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
@@ -228,15 +278,15 @@ impl Hit {
     }
 }
 
-/// Up to `limit` hits after `after`, in `sort` order.
-pub async fn page(
-    conn: &mut AsyncPgConnection,
+/// A page's query: up to `limit` hits after `after`, in `sort` order (before relevance ties are
+/// settled).
+fn page_sql(
     filters: &Filters,
     visibility: &Visibility,
     sort: Sort,
     after: Option<&After>,
     limit: i64,
-) -> diesel::QueryResult<Vec<Hit>> {
+) -> Sql {
     let mut sql = Sql::default();
     let mut wh = conditions(&mut sql, filters, visibility);
     let key = match sort {
@@ -244,7 +294,7 @@ pub async fn page(
         Sort::UpdatedDesc => "s.updated_at".to_owned(),
         Sort::Distance => {
             let (lat, lon, _) = filters.near.unwrap_or_default();
-            distance_sql(&mut sql, lat, lon)
+            chord_sql(&mut sql, lat, lon)
         }
         Sort::Relevance => relevance_sql(&mut sql, filters.q.as_deref().unwrap_or_default()),
     };
@@ -262,12 +312,9 @@ pub async fn page(
             format!(
                 "NULL::text AS key_text, NULL::timestamptz AS key_time, {key}::float8 AS key_number"
             ),
-            // Relevance orders by the distance alone, for the index's nearest-first scan.
-            if sort == Sort::Distance {
-                format!("{key}, s.id")
-            } else {
-                key.clone()
-            },
+            // Ordered by the distance alone, for the index's nearest-first scan (a tie-break
+            // column would read and sort every candidate); ties are settled by id afterwards.
+            key.clone(),
         ),
     };
     if let Some(after) = after {
@@ -281,7 +328,7 @@ pub async fn page(
         };
         let id = sql.bind(Bind::Id(id));
         let op = if sort == Sort::UpdatedDesc { "<" } else { ">" };
-        wh = if sort == Sort::Relevance {
+        wh = if nearest_first(sort) {
             // Spelled out, so that the planner keeps the index order on the distance.
             format!("{wh} AND ({key} > {value} OR ({key} = {value} AND s.id > {id}))")
         } else {
@@ -292,9 +339,48 @@ pub async fn page(
     sql.text = format!(
         "SELECT s.id, {select} FROM suppliers s WHERE {wh} ORDER BY {order} LIMIT {limit_param}"
     );
-    let mut hits: Vec<Hit> = sql.into_query().load(conn).await?;
-    if sort == Sort::Relevance {
-        settle_ties(conn, filters, visibility, after, limit, &mut hits).await?;
+    sql
+}
+
+/// Sorts whose index returns the nearest rows first, ordered by the distance alone.
+fn nearest_first(sort: Sort) -> bool {
+    matches!(sort, Sort::Distance | Sort::Relevance)
+}
+
+/// Whether a full nearest-first page (`limit` rows: the shown ones and one more, which only tells
+/// that there are more), sorted by (distance, id), may not hold the first rows in that order. The
+/// index returns every row nearer than the farthest it returned, so only a distance shared by the
+/// last shown row and the extra row can have rows with smaller ids that it did not return.
+fn tie_at_the_end(hits: &[Hit], limit: i64) -> bool {
+    let n = hits.len();
+    n as i64 == limit && n >= 2 && hits[n - 2].key_number == hits[n - 1].key_number
+}
+
+/// Up to `limit` hits after `after`, in `sort` order.
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    filters: &Filters,
+    visibility: &Visibility,
+    sort: Sort,
+    after: Option<&After>,
+    limit: i64,
+) -> diesel::QueryResult<Vec<Hit>> {
+    let sql = page_sql(filters, visibility, sort, after, limit);
+    let mut hits: Vec<Hit> = if nearest_first(sort) {
+        PreparedSql(sql).load(conn).await?
+    } else {
+        sql.into_query().load(conn).await?
+    };
+    if nearest_first(sort) {
+        hits.sort_by(|a, b| {
+            a.key_number
+                .partial_cmp(&b.key_number)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.id.cmp(&b.id))
+        });
+        if tie_at_the_end(&hits, limit) {
+            settle_ties(conn, filters, visibility, sort, after, limit, &mut hits).await?;
+        }
     }
     Ok(hits)
 }
@@ -302,30 +388,30 @@ pub async fn page(
 /// How many of the nearest names a tie group is looked for in.
 const TIE_WINDOW: i64 = 200;
 
-/// Orders relevance hits by (distance, id). When the rows at the end of the page share their
-/// distance with rows the index did not return yet, the whole group at that distance is read by
-/// id, so that the page ends where the next cursor resumes.
+/// Settles a distance shared across the end of a nearest-first page (see [`tie_at_the_end`]):
+/// the whole group at that distance is read by id, so that the page ends where the next cursor
+/// resumes.
 async fn settle_ties(
     conn: &mut AsyncPgConnection,
     filters: &Filters,
     visibility: &Visibility,
+    sort: Sort,
     after: Option<&After>,
     limit: i64,
     hits: &mut Vec<Hit>,
 ) -> diesel::QueryResult<()> {
-    hits.sort_by(|a, b| {
-        a.key_number
-            .partial_cmp(&b.key_number)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(a.id.cmp(&b.id))
-    });
-    let (Some(last), true) = (hits.last(), hits.len() as i64 == limit) else {
+    let Some(last) = hits.last() else {
         return Ok(());
     };
     let boundary = last.key_number.unwrap_or_default();
     let mut sql = Sql::default();
     let wh = conditions(&mut sql, filters, visibility);
-    let key = relevance_sql(&mut sql, filters.q.as_deref().unwrap_or_default());
+    let key = if sort == Sort::Distance {
+        let (lat, lon, _) = filters.near.unwrap_or_default();
+        chord_sql(&mut sql, lat, lon)
+    } else {
+        relevance_sql(&mut sql, filters.q.as_deref().unwrap_or_default())
+    };
     let d = sql.bind(Bind::Float(boundary));
     let mut resume = String::new();
     let mut wh = wh;
@@ -338,8 +424,8 @@ async fn settle_ties(
         }
     }
     let cap = sql.bind(Bind::Int(limit));
-    // The group is read from a window of the nearest names (index order, early stop), not from
-    // every candidate: pages are exact while one distance is shared by at most TIE_WINDOW names.
+    // The group is read from a window of the nearest rows (index order, early stop), not from
+    // every candidate: pages are exact while one distance is shared by at most TIE_WINDOW rows.
     let window = sql.bind(Bind::Int(TIE_WINDOW));
     sql.text = format!(
         "SELECT id, NULL::text AS key_text, NULL::timestamptz AS key_time, key_number FROM (\
@@ -347,14 +433,15 @@ async fn settle_ties(
              ORDER BY {key} LIMIT {window}) nearest \
          WHERE key_number = {d}{resume} ORDER BY id LIMIT {cap}"
     );
-    let ties: Vec<Hit> = sql.into_query().load(conn).await?;
+    let ties: Vec<Hit> = PreparedSql(sql).load(conn).await?;
     hits.retain(|h| h.key_number.unwrap_or_default() < boundary);
     hits.extend(ties);
     hits.truncate(limit as usize);
     Ok(())
 }
 
-/// The documents of `ids`, in one query, in no particular order.
+/// The documents of `ids`, in one query, in no particular order. The statement is the same for
+/// every page, so each connection prepares and plans it once (see [`DocumentsById`]).
 pub async fn records(
     conn: &mut AsyncPgConnection,
     ids: &[Uuid],
@@ -362,13 +449,58 @@ pub async fn records(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    diesel::sql_query(format!(
-        "{} WHERE s.id = ANY($1)",
-        super::suppliers::DOCUMENT_SELECT
-    ))
-    .bind::<Array<SqlUuid>, _>(ids)
-    .load(conn)
-    .await
+    DocumentsById(ids).load(conn).await
+}
+
+/// `DOCUMENT_SELECT WHERE s.id = ANY($1)` as a query diesel keeps prepared per connection.
+/// `sql_query` never is (its text could be anything), so the documents of every page were parsed
+/// and planned again: with five aggregated parts that planning cost more than running the page,
+/// and halved the throughput of the search at the database.
+struct DocumentsById<'a>(&'a [Uuid]);
+
+impl diesel::query_builder::QueryId for DocumentsById<'_> {
+    type QueryId = DocumentsById<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::Query for DocumentsById<'_> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl diesel::query_builder::QueryFragment<Pg> for DocumentsById<'_> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, Pg>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql(super::suppliers::DOCUMENT_SELECT);
+        out.push_sql(" WHERE s.id = ANY(");
+        out.push_bind_param::<Array<SqlUuid>, _>(self.0)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+/// What a search can see, as far as answers kept in memory go: the newest change-feed id and the
+/// date (see `http::cache`).
+pub async fn generation(
+    conn: &mut AsyncPgConnection,
+) -> diesel::QueryResult<crate::http::cache::Generation> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        feed: i64,
+        #[diesel(sql_type = Date)]
+        today: NaiveDate,
+    }
+    let row: Row = diesel::sql_query(
+        "SELECT coalesce(max(id), 0) AS feed, current_date AS today FROM change_events",
+    )
+    .get_result(conn)
+    .await?;
+    Ok(crate::http::cache::Generation {
+        feed: row.feed,
+        today: row.today,
+    })
 }
 
 #[derive(Debug, QueryableByName)]
@@ -390,25 +522,33 @@ pub async fn facets(
 ) -> diesel::QueryResult<Vec<FacetRow>> {
     let mut sql = Sql::default();
     let wh = conditions(&mut sql, filters, visibility);
+    // One read of the matches; the flat facets in one pass (grouping sets), and the
+    // certifications from the arrays on the row (valid today), not a join per match.
     sql.text = format!(
         "WITH matched AS MATERIALIZED (
-             SELECT s.id, s.country, s.subdivision, s.size_class, s.status, s.capability_codes
+             SELECT s.id, s.country, s.subdivision, s.size_class, s.status, s.capability_codes,
+                    s.certification_schemes, s.certification_expiries
              FROM suppliers s WHERE {wh})
          SELECT 'capability' AS facet, code AS value, count(*) AS count
            FROM matched, unnest(capability_codes) AS code GROUP BY code
-         UNION ALL SELECT 'country', country::text, count(*) FROM matched GROUP BY country
-         UNION ALL SELECT 'subdivision', subdivision, count(*) FROM matched WHERE subdivision IS NOT NULL GROUP BY subdivision
-         UNION ALL SELECT 'size_class', size_class, count(*) FROM matched GROUP BY size_class
-         UNION ALL SELECT 'status', status, count(*) FROM matched GROUP BY status
-         UNION ALL SELECT 'certification', c.scheme, count(DISTINCT c.supplier_id)
-           FROM supplier_certifications c JOIN matched m ON m.id = c.supplier_id
-           WHERE c.expires_on IS NULL OR c.expires_on >= current_date GROUP BY c.scheme"
+         UNION ALL
+         SELECT CASE WHEN grouping(country) = 0 THEN 'country'
+                     WHEN grouping(subdivision) = 0 THEN 'subdivision'
+                     WHEN grouping(size_class) = 0 THEN 'size_class' ELSE 'status' END,
+                coalesce(country::text, subdivision, size_class, status), count(*)
+           FROM matched
+           GROUP BY GROUPING SETS ((country), (subdivision), (size_class), (status))
+           HAVING grouping(subdivision) = 1 OR subdivision IS NOT NULL
+         UNION ALL
+         SELECT 'certification', scheme, count(DISTINCT id)
+           FROM matched, unnest(certification_schemes, certification_expiries) AS c(scheme, expires_on)
+           WHERE expires_on IS NULL OR expires_on >= current_date GROUP BY scheme"
     );
     sql.into_query().load(conn).await
 }
 
-/// One exported supplier: flat columns, parts as lists.
-#[derive(Debug, QueryableByName, serde::Serialize)]
+/// One exported supplier as read: flat columns, parts as the arrays kept on the row.
+#[derive(Debug, QueryableByName)]
 pub struct ExportRow {
     #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
@@ -434,10 +574,14 @@ pub struct ExportRow {
     pub size_rule: String,
     #[diesel(sql_type = Text)]
     pub status: String,
+    /// Own codes, in document order.
     #[diesel(sql_type = Array<Text>)]
     pub capabilities: Vec<String>,
+    /// Every certificate's scheme and expiry, in document order (see [`ExportRow::certifications`]).
     #[diesel(sql_type = Array<Text>)]
-    pub certifications: Vec<String>,
+    pub certification_schemes: Vec<String>,
+    #[diesel(sql_type = Array<Nullable<Date>>)]
+    pub certification_expiries: Vec<Option<NaiveDate>>,
     #[diesel(sql_type = Nullable<Text>)]
     pub website: Option<String>,
     #[diesel(sql_type = Nullable<Double>)]
@@ -448,7 +592,33 @@ pub struct ExportRow {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Every match, in name order, as a stream read as the database sends it.
+impl ExportRow {
+    /// The schemes of the certificates valid on `today` (no expiry, or expiring today or later),
+    /// in document order.
+    pub fn certifications(&self, today: NaiveDate) -> impl Iterator<Item = &str> {
+        self.certification_schemes
+            .iter()
+            .zip(&self.certification_expiries)
+            .filter(move |(_, expires)| expires.is_none_or(|e| e >= today))
+            .map(|(scheme, _)| scheme.as_str())
+    }
+}
+
+/// The database's date, which decides which certificates are valid.
+pub async fn current_date(conn: &mut AsyncPgConnection) -> diesel::QueryResult<NaiveDate> {
+    #[derive(QueryableByName)]
+    struct Today {
+        #[diesel(sql_type = Date)]
+        today: NaiveDate,
+    }
+    let row: Today = diesel::sql_query("SELECT current_date AS today")
+        .get_result(conn)
+        .await?;
+    Ok(row.today)
+}
+
+/// Every match, in name order, as a stream read as the database sends it. The parts come from the
+/// arrays kept on the supplier row: no lookup per row.
 pub fn export_query(
     filters: &Filters,
     visibility: &Visibility,
@@ -458,9 +628,7 @@ pub fn export_query(
     sql.text = format!(
         "SELECT s.id, s.legal_name, s.trade_name, s.tax_id, s.country::text AS country, s.subdivision, s.city,
                 s.sector, s.employees::bigint AS employees, s.size_class, s.size_rule, s.status,
-                ARRAY(SELECT sc.code FROM supplier_capabilities sc WHERE sc.supplier_id = s.id ORDER BY sc.position) AS capabilities,
-                ARRAY(SELECT c.scheme FROM supplier_certifications c WHERE c.supplier_id = s.id
-                      AND (c.expires_on IS NULL OR c.expires_on >= current_date) ORDER BY c.position) AS certifications,
+                s.capability_list AS capabilities, s.certification_schemes, s.certification_expiries,
                 s.website, s.lat, s.lon, s.updated_at
          FROM suppliers s WHERE {wh} ORDER BY s.legal_name, s.id"
     );

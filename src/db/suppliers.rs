@@ -147,6 +147,11 @@ pub struct SupplierColumns<'a> {
     pub size_rule: &'a str,
     /// The capability codes with all their ancestors, for search.
     pub capability_codes: Vec<String>,
+    /// The supplier's own capability codes, in document order (for exports).
+    pub capability_list: Vec<&'a str>,
+    /// Each certificate's scheme and expiry, in document order (for exports and facets).
+    pub certification_schemes: Vec<&'a str>,
+    pub certification_expiries: Vec<Option<chrono::NaiveDate>>,
 }
 
 pub async fn insert(

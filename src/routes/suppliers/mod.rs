@@ -344,6 +344,13 @@ fn columns<'a>(valid: &'a ValidSupplier, size: &'a (SizeClass, String)) -> Suppl
         size_class: size.0.as_str(),
         size_rule: &size.1,
         capability_codes: with_ancestors(input.capabilities.iter().map(|c| c.code.as_str())),
+        capability_list: input.capabilities.iter().map(|c| c.code.as_str()).collect(),
+        certification_schemes: input
+            .certifications
+            .iter()
+            .map(|c| c.scheme.as_str())
+            .collect(),
+        certification_expiries: input.certifications.iter().map(|c| c.expires_on).collect(),
     }
 }
 

@@ -294,7 +294,12 @@ fn visibility(principal: Option<&Principal>) -> Visibility {
 }
 
 fn cursor_scope(sort: Sort) -> String {
-    format!("suppliers:{sort:?}")
+    match sort {
+        // Distance cursors hold the chord in metres (they held km before): a new scope, so that
+        // an old cursor is refused rather than read in the wrong unit.
+        Sort::Distance => "suppliers:Distance:chord".to_owned(),
+        _ => format!("suppliers:{sort:?}"),
+    }
 }
 
 /// Search suppliers.
@@ -402,11 +407,35 @@ pub async fn supplier_facets(
     req: HttpRequest,
     principal: MaybePrincipal,
     state: web::Data<AppState>,
-) -> Result<web::Json<Facets>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let visibility = visibility(principal.0.as_ref());
     let search = parse(req.query_string(), &[], &visibility)?;
     let mut conn = state.pool.get().await?;
-    let mut rows = search::facets(&mut conn, &search.filters, &visibility).await?;
+    let cache = &state.facets_cache;
+    let body = if cache.enabled() {
+        // Read before the counts, so that an entry is never older than its generation.
+        let generation = search::generation(&mut conn).await?;
+        let key = format!("{visibility:?} {:?}", search.filters);
+        cache
+            .get_or_compute(&key, generation, async || {
+                facet_counts(&mut conn, &search.filters, &visibility).await
+            })
+            .await?
+    } else {
+        facet_counts(&mut conn, &search.filters, &visibility).await?
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(mime::APPLICATION_JSON)
+        .body(body))
+}
+
+/// The facets of a search, as the JSON body of the answer.
+async fn facet_counts(
+    conn: &mut diesel_async::AsyncPgConnection,
+    filters: &Filters,
+    visibility: &Visibility,
+) -> Result<web::Bytes, ApiError> {
+    let mut rows = search::facets(conn, filters, visibility).await?;
     rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
     let mut facets = Facets::default();
     for row in rows {
@@ -423,7 +452,8 @@ pub async fn supplier_facets(
             count: row.count,
         });
     }
-    Ok(web::Json(facets))
+    let body = serde_json::to_vec(&facets).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(web::Bytes::from(body))
 }
 
 const CSV_COLUMNS: [&str; 18] = [
@@ -447,30 +477,105 @@ const CSV_COLUMNS: [&str; 18] = [
     "updated_at",
 ];
 
-fn csv_record(row: &ExportRow) -> [String; 18] {
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+/// Writes one CSV record, field by field, without copying the row.
+fn write_csv(
+    csv: &mut csv::Writer<Vec<u8>>,
+    row: &ExportRow,
+    today: chrono::NaiveDate,
+    joined: &mut String,
+) -> csv::Result<()> {
+    fn opt(v: &Option<String>) -> &str {
+        v.as_deref().unwrap_or_default()
+    }
     let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-    [
-        row.id.to_string(),
-        row.legal_name.clone(),
-        opt(&row.trade_name),
-        row.tax_id.clone(),
-        row.country.clone(),
-        opt(&row.subdivision),
-        opt(&row.city),
-        row.sector.clone(),
-        row.employees.to_string(),
-        row.size_class.clone(),
-        row.size_rule.clone(),
-        row.status.clone(),
-        row.capabilities.join(";"),
-        row.certifications.join(";"),
-        opt(&row.website),
-        num(row.lat),
-        num(row.lon),
+    csv.write_field(
+        row.id
+            .hyphenated()
+            .encode_lower(&mut uuid::Uuid::encode_buffer()),
+    )?;
+    csv.write_field(&row.legal_name)?;
+    csv.write_field(opt(&row.trade_name))?;
+    csv.write_field(&row.tax_id)?;
+    csv.write_field(&row.country)?;
+    csv.write_field(opt(&row.subdivision))?;
+    csv.write_field(opt(&row.city))?;
+    csv.write_field(&row.sector)?;
+    csv.write_field(row.employees.to_string())?;
+    csv.write_field(&row.size_class)?;
+    csv.write_field(&row.size_rule)?;
+    csv.write_field(&row.status)?;
+    joined.clear();
+    for (i, code) in row.capabilities.iter().enumerate() {
+        if i > 0 {
+            joined.push(';');
+        }
+        joined.push_str(code);
+    }
+    csv.write_field(joined.as_str())?;
+    joined.clear();
+    for (i, scheme) in row.certifications(today).enumerate() {
+        if i > 0 {
+            joined.push(';');
+        }
+        joined.push_str(scheme);
+    }
+    csv.write_field(joined.as_str())?;
+    csv.write_field(opt(&row.website))?;
+    csv.write_field(num(row.lat))?;
+    csv.write_field(num(row.lon))?;
+    csv.write_field(
         row.updated_at
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-    ]
+    )?;
+    csv.write_record(None::<&[u8]>)
+}
+
+/// One exported supplier as an NDJSON line.
+#[derive(Serialize)]
+struct ExportDocument<'a> {
+    id: uuid::Uuid,
+    legal_name: &'a str,
+    trade_name: Option<&'a str>,
+    tax_id: &'a str,
+    country: &'a str,
+    subdivision: Option<&'a str>,
+    city: Option<&'a str>,
+    sector: &'a str,
+    employees: i64,
+    size_class: &'a str,
+    size_rule: &'a str,
+    status: &'a str,
+    capabilities: &'a [String],
+    certifications: Vec<&'a str>,
+    website: Option<&'a str>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    updated_at: DateTime<Utc>,
+}
+
+impl<'a> ExportDocument<'a> {
+    fn of(row: &'a ExportRow, today: chrono::NaiveDate) -> Self {
+        ExportDocument {
+            id: row.id,
+            legal_name: &row.legal_name,
+            trade_name: row.trade_name.as_deref(),
+            tax_id: &row.tax_id,
+            country: &row.country,
+            subdivision: row.subdivision.as_deref(),
+            city: row.city.as_deref(),
+            sector: &row.sector,
+            employees: row.employees,
+            size_class: &row.size_class,
+            size_rule: &row.size_rule,
+            status: &row.status,
+            capabilities: &row.capabilities,
+            certifications: row.certifications(today).collect(),
+            website: row.website.as_deref(),
+            lat: row.lat,
+            lon: row.lon,
+            updated_at: row.updated_at,
+        }
+    }
 }
 
 /// Export suppliers.
@@ -567,6 +672,14 @@ async fn stream_export(
     ndjson: bool,
     tx: &tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>,
 ) -> bool {
+    let today = match search::current_date(conn).await {
+        Ok(today) => today,
+        Err(e) => {
+            tracing::error!(error = %e, "export query failed");
+            let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+            return false;
+        }
+    };
     let rows = match query.load_stream::<ExportRow>(conn).await {
         Ok(rows) => rows,
         Err(e) => {
@@ -585,6 +698,7 @@ async fn stream_export(
             .from_writer(Vec::with_capacity(64 * 1024))
     };
     let mut csv = new_csv();
+    let mut joined = String::new();
     if !ndjson {
         let _ = csv.write_record(CSV_COLUMNS);
     }
@@ -598,12 +712,12 @@ async fn stream_export(
             }
         };
         let chunk = if ndjson {
-            if serde_json::to_writer(&mut buf, &row).is_ok() {
+            if serde_json::to_writer(&mut buf, &ExportDocument::of(&row, today)).is_ok() {
                 buf.push(b'\n');
             }
             (buf.len() >= 32 * 1024).then(|| std::mem::take(&mut buf))
         } else {
-            let _ = csv.write_record(csv_record(&row));
+            let _ = write_csv(&mut csv, &row, today, &mut joined);
             (csv.get_ref().len() >= 32 * 1024).then(|| {
                 std::mem::replace(&mut csv, new_csv())
                     .into_inner()

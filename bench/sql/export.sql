@@ -1,0 +1,2 @@
+-- export of every verified supplier, name order (not loaded by pgbench; for EXPLAIN)
+SELECT s.id, s.legal_name, s.trade_name, s.tax_id, s.country::text AS country, s.subdivision, s.city, s.sector, s.employees::bigint AS employees, s.size_class, s.size_rule, s.status, s.capability_list AS capabilities, s.certification_schemes, s.certification_expiries, s.website, s.lat, s.lon, s.updated_at FROM suppliers s WHERE s.status = ANY('{verified}'::text[]) ORDER BY s.legal_name, s.id;
