@@ -99,6 +99,7 @@ read -r secs status counts < <(upload "$WORK/import.csv")
 echo "second run: $secs s  $status $counts  => $(echo "$ROWS / $secs" | bc) rows/s (all unchanged)"
 echo "service RSS after imports: $(( $(awk '/VmRSS/ {print $2}' /proc/$SERVICE/status) / 1024 )) MB"
 
+[ "$EVENTS" = 0 ] && exit 0
 echo
 echo "== webhooks: $EVENTS events across a service kill and a PostgreSQL restart"
 python3 - "$RECEIVER_PORT" "$WORK/received" <<'EOF' &

@@ -226,7 +226,8 @@ pub async fn finish(
         .map(drop)
 }
 
-/// The ids of the suppliers with these `(country, tax_id)` keys.
+/// The ids of the suppliers with these `(country, tax_id)` keys (one unique-index probe each:
+/// `country` is `char(2)`, so the key is cast to it, not the column to `text`).
 pub async fn ids_by_tax_id(
     conn: &mut AsyncPgConnection,
     keys: &[(String, String)],
@@ -239,7 +240,7 @@ pub async fn ids_by_tax_id(
     diesel::sql_query(
         "SELECT s.id, s.country::text AS country, s.tax_id FROM suppliers s \
          JOIN unnest($1::text[], $2::text[]) AS k (country, tax_id) \
-           ON s.country = k.country AND s.tax_id = k.tax_id",
+           ON s.country = k.country::bpchar AND s.tax_id = k.tax_id",
     )
     .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(countries)
     .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(tax_ids)

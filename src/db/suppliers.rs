@@ -123,6 +123,21 @@ pub async fn find_record(
         .optional()
 }
 
+/// Many suppliers with their parts in one round trip, locked for update (for batch writes).
+pub async fn find_records_for_update(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<SupplierRecord>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("{DOCUMENT_SELECT} WHERE s.id = ANY($1) ORDER BY s.id FOR UPDATE OF s");
+    diesel::sql_query(sql)
+        .bind::<Array<SqlUuid>, _>(ids)
+        .load(conn)
+        .await
+}
+
 /// The columns a client's document decides, plus the computed size.
 #[derive(Debug, Insertable, AsChangeset)]
 #[diesel(table_name = suppliers, treat_none_as_null = true)]

@@ -5,13 +5,11 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
-
 use crate::{
     db::{Pool, imports as store, reference},
     domain::tax_id,
     error::FieldError,
-    routes::suppliers::import::{BATCH_ROWS, LEASE_SECONDS, Run, process_batch, rows},
+    routes::suppliers::import::{BATCH_ROWS, LEASE_SECONDS, Row, Run, process_batch, rows},
 };
 
 /// Runs one import, if one is due; whether there was one.
@@ -27,16 +25,10 @@ pub async fn run_once(pool: &Pool) -> anyhow::Result<bool> {
         store::finish(&mut conn, claimed.id, "failed", claimed.rows_done).await?;
         return Ok(true);
     };
-    let format = claimed.format.clone();
-    let rows = tokio::task::spawn_blocking(move || rows(&format, &body))
-        .await
-        .context("The import's rows could not be read")?;
-    let total = i32::try_from(rows.len()).unwrap_or(i32::MAX);
-    let mut done = usize::try_from(claimed.rows_done)
-        .unwrap_or(0)
-        .min(rows.len());
-    // Resuming: the keys of the rows already done, so that repeats stay refused.
-    for (i, row) in rows[..done].iter().enumerate() {
+    let mut rows = rows(&claimed.format, &body);
+    // Resuming: skip the rows already done, keeping their keys so that repeats stay refused.
+    let mut done = usize::try_from(claimed.rows_done).unwrap_or(0);
+    for (i, row) in rows.by_ref().take(done).enumerate() {
         if let Ok(map) = row
             && let (Some(c), Some(t)) = (
                 map.get("country").and_then(|v| v.as_str()),
@@ -48,11 +40,14 @@ pub async fn run_once(pool: &Pool) -> anyhow::Result<bool> {
                 .or_insert(i as i32 + 1);
         }
     }
-    while done < rows.len() {
-        let end = (done + BATCH_ROWS).min(rows.len());
-        let batch = &rows[done..end];
+    loop {
+        let batch: Vec<Row> = rows.by_ref().take(BATCH_ROWS).collect();
+        if batch.is_empty() {
+            break;
+        }
         let first = done as i32 + 1;
-        if let Err(e) = process_batch(&mut conn, &mut run, first, batch, end as i32).await {
+        let end = (done + batch.len()) as i32;
+        if let Err(e) = process_batch(&mut conn, &mut run, first, &batch, end).await {
             // A row the checks passed but the database refused (a concurrent registration of
             // the same tax id, say): go row by row, so that only that row fails.
             tracing::warn!(import = %run.id, error = %e, "batch failed; going row by row");
@@ -74,8 +69,9 @@ pub async fn run_once(pool: &Pool) -> anyhow::Result<bool> {
                 }
             }
         }
-        done = end;
+        done += batch.len();
     }
+    let total = i32::try_from(done).unwrap_or(i32::MAX);
     store::finish(&mut conn, run.id, "completed", total).await?;
     tracing::info!(import = %run.id, rows = total, "import completed");
     Ok(true)

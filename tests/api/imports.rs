@@ -261,3 +261,44 @@ async fn uploads_are_checked_before_they_are_queued() {
     let admin = app.user_with_role("admin").await;
     assert_eq!(get(&app, &admin, &location).await["status"], "queued");
 }
+
+#[tokio::test]
+async fn an_import_left_by_a_dead_worker_resumes_after_its_last_batch() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("admin").await;
+    let csv = "legal_name,tax_id,country,sector,employees\n\
+               Uno,UNO0102035A1,MX,services,1\n\
+               Dos,DOS0102035A1,MX,services,2\n\
+               Tres,TRE0102035A1,MX,services,3\n";
+    let resp = upload(&app, &admin, "text/csv", csv).await;
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    // A worker claimed it, committed the batch of row 1, and died; its lease has not run out yet.
+    crate::helpers::exec(
+        &app.db,
+        "UPDATE imports SET status = 'running', rows_done = 1, created = 1, \
+         lease_until = now() + interval '1 minute'",
+    )
+    .await;
+    let pool = db::build_pool(&app.config()).unwrap();
+    assert!(!run_once(&pool).await.unwrap(), "leased to another worker");
+    crate::helpers::exec(
+        &app.db,
+        "UPDATE imports SET lease_until = now() - interval '1 second'",
+    )
+    .await;
+    assert!(run_once(&pool).await.unwrap());
+    let report = get(&app, &admin, &location).await;
+    assert_eq!(report["status"], "completed");
+    assert_eq!(counts(&report), [3, 0, 0, 0]);
+    assert_eq!(report["rows_processed"], 3);
+    let names: Vec<String> = events(&app, &admin)
+        .await
+        .iter()
+        .map(|e| e["supplier_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names.len(),
+        2,
+        "rows 2 and 3 only: row 1 was the dead worker's"
+    );
+}

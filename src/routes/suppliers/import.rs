@@ -25,7 +25,7 @@ use crate::{
     db::{
         accounts::flatten,
         imports::{self as imports_db, Claimed, Counts, ImportRow, NewImport},
-        suppliers::{self as store, Actor, AuditEntry, SupplierColumns},
+        suppliers::{self as store, Actor, AuditEntry, SupplierColumns, SupplierRecord},
     },
     domain::{
         size::{self, SizeClass, SizeInput, SizeRule},
@@ -64,7 +64,7 @@ pub const CSV_COLUMNS: &[&str] = &[
 const REQUIRED: [&str; 5] = ["legal_name", "tax_id", "country", "sector", "employees"];
 
 /// Rows per transaction.
-pub const BATCH_ROWS: usize = 500;
+pub const BATCH_ROWS: usize = 1000;
 /// Errors listed in `GET /v1/imports/{id}` (all rows are counted in `counts.failed`).
 const ERRORS_SHOWN: i64 = 1000;
 
@@ -310,49 +310,50 @@ pub async fn get_import(
     Ok(web::Json(view(row, errors)))
 }
 
-/// The rows of a file: each a JSON object of the fields it sets, or why it could not be read.
-pub fn rows(format: &str, body: &[u8]) -> Vec<Result<Map<String, Value>, FieldError>> {
+/// A row as the supplier fields it sets, or why it could not be read.
+pub type Row = Result<Map<String, Value>, FieldError>;
+
+/// The rows of a file, read as they are asked for (a batch at a time: the file is held once, its
+/// rows never all at once).
+pub fn rows<'a>(format: &str, body: &'a [u8]) -> Box<dyn Iterator<Item = Row> + Send + 'a> {
     let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(body);
     match format {
         "csv" => csv_rows(body),
-        _ => body
-            .split(|b| *b == b'\n')
-            .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
-            .map(|line| match serde_json::from_slice::<Value>(line) {
-                Ok(Value::Object(map)) => Ok(map),
-                Ok(_) => Err(FieldError::new("row", "object", "must be a JSON object")),
-                Err(e) => Err(FieldError::new("row", "json", format!("is not JSON: {e}"))),
-            })
-            .collect(),
+        _ => Box::new(
+            body.split(|b| *b == b'\n')
+                .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+                .map(|line| match serde_json::from_slice::<Value>(line) {
+                    Ok(Value::Object(map)) => Ok(map),
+                    Ok(_) => Err(FieldError::new("row", "object", "must be a JSON object")),
+                    Err(e) => Err(FieldError::new("row", "json", format!("is not JSON: {e}"))),
+                }),
+        ),
     }
 }
 
-fn csv_rows(body: &[u8]) -> Vec<Result<Map<String, Value>, FieldError>> {
+fn csv_rows<'a>(body: &'a [u8]) -> Box<dyn Iterator<Item = Row> + Send + 'a> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(body);
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|h| h.trim().to_owned()).collect(),
-        Err(_) => return Vec::new(),
+        Err(_) => return Box::new(std::iter::empty()),
     };
-    reader
-        .records()
-        .map(|record| {
-            let record = record.map_err(|e| {
-                FieldError::new(
-                    "row",
-                    "csv",
-                    format!("is not a CSV row like the header: {e}"),
-                )
-            })?;
-            let cell = |name: &str| {
-                headers
-                    .iter()
-                    .position(|h| h == name)
-                    .and_then(|i| record.get(i))
-                    .map(str::trim)
-            };
-            Ok(csv_object(&headers, &cell))
-        })
-        .collect()
+    Box::new(reader.into_records().map(move |record| {
+        let record = record.map_err(|e| {
+            FieldError::new(
+                "row",
+                "csv",
+                format!("is not a CSV row like the header: {e}"),
+            )
+        })?;
+        let cell = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h == name)
+                .and_then(|i| record.get(i))
+                .map(str::trim)
+        };
+        Ok(csv_object(&headers, &cell))
+    }))
 }
 
 /// One CSV row as the supplier fields it sets (every column of the file; an empty cell is null).
@@ -527,7 +528,7 @@ pub async fn process_batch(
     conn: &mut AsyncPgConnection,
     run: &mut Run,
     first: i32,
-    batch: &[Result<Map<String, Value>, FieldError>],
+    batch: &[Row],
     rows_done: i32,
 ) -> Result<Counts, ApiError> {
     let today = Utc::now().date_naive();
@@ -614,23 +615,38 @@ pub async fn process_batch(
         let mut audits: Vec<(Uuid, &'static str, Value)> = Vec::new();
         let mut events: Vec<(&str, Uuid, Value)> = Vec::new();
         let mut created: Vec<&(Uuid, ValidSupplier, (SizeClass, String))> = Vec::new();
+        // The suppliers this batch updates, read and locked in one query.
+        let ids: Vec<Uuid> = plans
+            .iter()
+            .filter_map(|(_, p)| match p {
+                Plan::Update(id, _) => Some(*id),
+                Plan::Create(_) => None,
+            })
+            .collect();
+        let mut records: HashMap<Uuid, SupplierRecord> = store::find_records_for_update(conn, &ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
         for (n, plan) in &plans {
             match plan {
                 Plan::Create(c) => created.push(c),
-                Plan::Update(id, map) => match update_one(conn, run, &known, *id, map).await? {
-                    Ok(None) => counts.unchanged += 1,
-                    Ok(Some((diff, version))) => {
-                        counts.updated += 1;
-                        let changed: Vec<String> = diff.keys().cloned().collect();
-                        audits.push((*id, "update", Value::Object(diff)));
-                        events.push((
-                            "supplier.updated",
-                            *id,
-                            json!({ "version": version, "changed": changed }),
-                        ));
+                Plan::Update(id, map) => {
+                    match update_one(conn, run, &known, *id, records.remove(id), map).await? {
+                        Ok(None) => counts.unchanged += 1,
+                        Ok(Some((diff, version))) => {
+                            counts.updated += 1;
+                            let changed: Vec<String> = diff.keys().cloned().collect();
+                            audits.push((*id, "update", Value::Object(diff)));
+                            events.push((
+                                "supplier.updated",
+                                *id,
+                                json!({ "version": version, "changed": changed }),
+                            ));
+                        }
+                        Err(list) => fail(*n, list, &mut counts, &mut errors),
                     }
-                    Err(list) => fail(*n, list, &mut counts, &mut errors),
-                },
+                }
             }
         }
         let columns: Vec<SupplierColumns<'_>> =
@@ -730,9 +746,10 @@ async fn update_one(
     run: &Run,
     known: &Known<'_>,
     id: Uuid,
+    record: Option<SupplierRecord>,
     row: &Map<String, Value>,
 ) -> Result<RowOutcome, ApiError> {
-    let Some(record) = store::find_record(conn, id, true).await? else {
+    let Some(record) = record else {
         return Ok(Err(vec![FieldError::new(
             "tax_id",
             "gone",
