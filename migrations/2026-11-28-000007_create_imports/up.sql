@@ -1,6 +1,6 @@
 -- Bulk imports: the uploaded file is kept here until a worker has gone through it, batch by batch;
 -- each batch commits its suppliers, audit entries, events and the import's progress together, so a
--- worker that dies resumes where the last batch ended.
+-- worker that dies resumes with the batches not yet committed.
 
 CREATE TABLE imports (
     id           uuid PRIMARY KEY,
@@ -14,6 +14,9 @@ CREATE TABLE imports (
     actor_countries text[] NOT NULL DEFAULT '{}',
     request_id   text,
     body         bytea,
+    -- Batches (of 1,000 rows, numbered from 0) committed so far, and the rows in them; batches
+    -- commit in any order, two at a time.
+    batches_done integer[] NOT NULL DEFAULT '{}',
     rows_done    integer NOT NULL DEFAULT 0,
     rows_total   integer,
     created      integer NOT NULL DEFAULT 0,

@@ -111,7 +111,7 @@ pub struct Claimed {
     pub actor_countries: Vec<Option<String>>,
     pub request_id: Option<String>,
     pub body: Option<Vec<u8>>,
-    pub rows_done: i32,
+    pub batches_done: Vec<Option<i32>>,
 }
 
 /// Claims the oldest import that is queued, or running under a lease that ran out, for
@@ -166,15 +166,20 @@ pub struct Counts {
     pub failed: i32,
 }
 
-/// Records a batch's progress (in the batch's transaction) and renews the lease.
+/// Records what rows did (in their transaction) and renews the lease; `batch` (its number and
+/// rows) marks a whole batch done.
 pub async fn progress(
     conn: &mut AsyncPgConnection,
     id: Uuid,
-    rows_done: i32,
+    batch: Option<(i32, i32)>,
     counts: Counts,
     errors: &[(i32, String, String)],
     lease_seconds: i32,
 ) -> QueryResult<()> {
+    use diesel::{
+        dsl::sql,
+        sql_types::{Array, Int4, Nullable},
+    };
     if !errors.is_empty() {
         let values: Vec<_> = errors
             .iter()
@@ -192,9 +197,15 @@ pub async fn progress(
             .execute(conn)
             .await?;
     }
+    let (number, rows) = batch.unwrap_or((-1, 0));
     diesel::update(imports::table.filter(imports::id.eq(id)))
         .set((
-            imports::rows_done.eq(rows_done),
+            imports::rows_done.eq(imports::rows_done + rows),
+            imports::batches_done.eq(sql::<Array<Nullable<Int4>>>("CASE WHEN ")
+                .bind::<Int4, _>(number)
+                .sql(" < 0 THEN batches_done ELSE array_append(batches_done, ")
+                .bind::<Int4, _>(number)
+                .sql(") END")),
             imports::created.eq(imports::created + counts.created),
             imports::updated.eq(imports::updated + counts.updated),
             imports::unchanged.eq(imports::unchanged + counts.unchanged),

@@ -108,6 +108,7 @@ diesel::table! {
         actor_kind -> Text,
         actor_name -> Text,
         actor_role -> Text,
+        batches_done -> Array<Nullable<Int4>>,
         body -> Nullable<Bytea>,
         created -> Int4,
         created_at -> Timestamptz,

@@ -1,16 +1,29 @@
-//! The import worker: goes through queued imports batch by batch (see
-//! `routes::suppliers::import`). Several instances may run it: an import is claimed with
-//! `FOR UPDATE SKIP LOCKED` under a lease that each batch renews; a worker that dies leaves the
-//! import to another once the lease ends, which resumes after the last committed batch.
+//! The import worker: goes through queued imports (see `routes::suppliers::import`). Several
+//! instances may run it: an import is claimed with `FOR UPDATE SKIP LOCKED` under a lease that
+//! each batch renews; a worker that dies leaves the import to another once the lease ends, which
+//! goes through the batches not yet committed.
+//!
+//! A first pass over the file finds the rows that repeat an earlier row's `(country, tax_id)`;
+//! after it, batches are independent, and two run at once on two connections (PostgreSQL does
+//! most of the work, and has two cores to do it on).
 
-use std::time::Duration;
+use std::{
+    collections::{HashMap, HashSet, hash_map::Entry},
+    time::Duration,
+};
+
+use futures_util::{StreamExt, TryStreamExt, stream};
 
 use crate::{
     db::{Pool, imports as store, reference},
-    domain::tax_id,
     error::FieldError,
-    routes::suppliers::import::{BATCH_ROWS, LEASE_SECONDS, Row, Run, process_batch, rows},
+    routes::suppliers::import::{
+        BATCH_ROWS, Key, LEASE_SECONDS, Row, Run, key_of, process_batch, rows,
+    },
 };
+
+/// Batches in flight at once.
+const PARALLEL_BATCHES: usize = 2;
 
 /// Runs one import, if one is due; whether there was one.
 pub async fn run_once(pool: &Pool) -> anyhow::Result<bool> {
@@ -22,59 +35,83 @@ pub async fn run_once(pool: &Pool) -> anyhow::Result<bool> {
     let codes = reference::all_codes(&mut conn).await?;
     let mut run = Run::new(&claimed, rules, codes);
     let Some(body) = claimed.body else {
-        store::finish(&mut conn, claimed.id, "failed", claimed.rows_done).await?;
+        store::finish(&mut conn, claimed.id, "failed", 0).await?;
         return Ok(true);
     };
-    let mut rows = rows(&claimed.format, &body);
-    // Resuming: skip the rows already done, keeping their keys so that repeats stay refused.
-    let mut done = usize::try_from(claimed.rows_done).unwrap_or(0);
-    for (i, row) in rows.by_ref().take(done).enumerate() {
-        if let Ok(map) = row
-            && let (Some(c), Some(t)) = (
-                map.get("country").and_then(|v| v.as_str()),
-                map.get("tax_id").and_then(|v| v.as_str()),
-            )
-        {
-            run.seen
-                .entry((c.trim().to_owned(), tax_id::normalise(t)))
-                .or_insert(i as i32 + 1);
-        }
-    }
-    loop {
-        let batch: Vec<Row> = rows.by_ref().take(BATCH_ROWS).collect();
-        if batch.is_empty() {
-            break;
-        }
-        let first = done as i32 + 1;
-        let end = (done + batch.len()) as i32;
-        if let Err(e) = process_batch(&mut conn, &mut run, first, &batch, end).await {
-            // A row the checks passed but the database refused (a concurrent registration of
-            // the same tax id, say): go row by row, so that only that row fails.
-            tracing::warn!(import = %run.id, error = %e, "batch failed; going row by row");
-            for (i, row) in batch.iter().enumerate() {
-                let n = first + i as i32;
-                let single = std::slice::from_ref(row);
-                if process_batch(&mut conn, &mut run, n, single, n)
-                    .await
-                    .is_err()
-                {
-                    let failed = [Err(FieldError::new(
-                        "row",
-                        "not_stored",
-                        "could not be stored (a concurrent change to the same supplier); send it again",
-                    ))];
-                    process_batch(&mut conn, &mut run, n, &failed, n)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    drop(conn);
+
+    // Pass one: which rows repeat an earlier row's key (only keys are kept).
+    let mut first_row: HashMap<Key, i32> = HashMap::new();
+    let mut total = 0i32;
+    for (i, row) in rows(&claimed.format, &body).enumerate() {
+        total = i as i32 + 1;
+        if let Some(key) = row.ok().as_ref().and_then(key_of) {
+            match first_row.entry(key) {
+                Entry::Occupied(earlier) => {
+                    run.repeats.insert(total, *earlier.get());
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(total);
                 }
             }
         }
-        done += batch.len();
     }
-    let total = i32::try_from(done).unwrap_or(i32::MAX);
+    drop(first_row);
+
+    // Pass two: the batches not yet committed, two at a time.
+    let done: HashSet<i32> = claimed.batches_done.into_iter().flatten().collect();
+    let mut all = rows(&claimed.format, &body);
+    let mut number = -1i32;
+    let batches = std::iter::from_fn(move || {
+        let batch: Vec<Row> = all.by_ref().take(BATCH_ROWS).collect();
+        number += 1;
+        (!batch.is_empty()).then_some((number, batch))
+    })
+    .filter(|(number, _)| !done.contains(number));
+    let run = &run;
+    stream::iter(batches)
+        .map(|(number, batch)| async move { run_batch(pool, run, number, &batch).await })
+        .buffer_unordered(PARALLEL_BATCHES)
+        .try_collect::<Vec<()>>()
+        .await?;
+
+    let mut conn = pool.get().await?;
     store::finish(&mut conn, run.id, "completed", total).await?;
     tracing::info!(import = %run.id, rows = total, "import completed");
     Ok(true)
+}
+
+/// One batch in one transaction; if the database refuses it (a concurrent registration of the
+/// same tax id, say), row by row, so that only the refused row fails.
+async fn run_batch(pool: &Pool, run: &Run, number: i32, batch: &[Row]) -> anyhow::Result<()> {
+    let mut conn = pool.get().await?;
+    let first = number * BATCH_ROWS as i32 + 1;
+    let marker = Some((number, batch.len() as i32));
+    let Err(e) = process_batch(&mut conn, run, first, batch, marker).await else {
+        return Ok(());
+    };
+    tracing::warn!(import = %run.id, batch = number, error = %e, "batch failed; going row by row");
+    for (i, row) in batch.iter().enumerate() {
+        let n = first + i as i32;
+        if process_batch(&mut conn, run, n, std::slice::from_ref(row), None)
+            .await
+            .is_err()
+        {
+            let failed = [Err(FieldError::new(
+                "row",
+                "not_stored",
+                "could not be stored (a concurrent change to the same supplier); send it again",
+            ))];
+            process_batch(&mut conn, run, n, &failed, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    // The batch is done once every row has its outcome.
+    process_batch(&mut conn, run, first, &[], marker)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
 }
 
 /// Runs imports until the process ends, looking for new ones every `idle`.

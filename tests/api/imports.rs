@@ -263,20 +263,21 @@ async fn uploads_are_checked_before_they_are_queued() {
 }
 
 #[tokio::test]
-async fn an_import_left_by_a_dead_worker_resumes_after_its_last_batch() {
+async fn an_import_left_by_a_dead_worker_resumes_with_the_batches_not_committed() {
     let app = spawn_app().await;
     let admin = app.user_with_role("admin").await;
-    let csv = "legal_name,tax_id,country,sector,employees\n\
-               Uno,UNO0102035A1,MX,services,1\n\
-               Dos,DOS0102035A1,MX,services,2\n\
-               Tres,TRE0102035A1,MX,services,3\n";
-    let resp = upload(&app, &admin, "text/csv", csv).await;
+    // Two batches: rows 1–1000 and row 1001.
+    let mut csv = String::from("legal_name,tax_id,country,sector,employees\n");
+    for i in 0..1001 {
+        csv.push_str(&format!("Fila {i},GT{i:06},GT,services,3\n"));
+    }
+    let resp = upload(&app, &admin, "text/csv", &csv).await;
     let location = resp.headers()["location"].to_str().unwrap().to_owned();
-    // A worker claimed it, committed the batch of row 1, and died; its lease has not run out yet.
+    // A worker claimed it, committed batch 0 and died; its lease has not run out yet.
     crate::helpers::exec(
         &app.db,
-        "UPDATE imports SET status = 'running', rows_done = 1, created = 1, \
-         lease_until = now() + interval '1 minute'",
+        "UPDATE imports SET status = 'running', batches_done = '{0}', rows_done = 1000, \
+         created = 1000, lease_until = now() + interval '1 minute'",
     )
     .await;
     let pool = db::build_pool(&app.config()).unwrap();
@@ -289,16 +290,13 @@ async fn an_import_left_by_a_dead_worker_resumes_after_its_last_batch() {
     assert!(run_once(&pool).await.unwrap());
     let report = get(&app, &admin, &location).await;
     assert_eq!(report["status"], "completed");
-    assert_eq!(counts(&report), [3, 0, 0, 0]);
-    assert_eq!(report["rows_processed"], 3);
-    let names: Vec<String> = events(&app, &admin)
-        .await
-        .iter()
-        .map(|e| e["supplier_id"].as_str().unwrap().to_owned())
-        .collect();
+    assert_eq!(counts(&report), [1001, 0, 0, 0]);
+    assert_eq!(report["rows_processed"], 1001);
+    assert_eq!(report["rows_total"], 1001);
+    let created = events(&app, &admin).await;
     assert_eq!(
-        names.len(),
-        2,
-        "rows 2 and 3 only: row 1 was the dead worker's"
+        created.len(),
+        1,
+        "row 1001 only: batch 0 was the dead worker's"
     );
 }

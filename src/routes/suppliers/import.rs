@@ -481,8 +481,8 @@ pub struct Run {
     pub rules: Vec<SizeRule>,
     pub capabilities: HashSet<String>,
     pub schemes: HashSet<String>,
-    /// Keys seen in earlier rows of the file, and the row that had each.
-    pub seen: HashMap<Key, i32>,
+    /// Rows that repeat an earlier row's `(country, tax_id)` → that earlier row.
+    pub repeats: HashMap<i32, i32>,
 }
 
 impl Run {
@@ -508,13 +508,23 @@ impl Run {
             rules,
             capabilities,
             schemes,
-            seen: HashMap::new(),
+            repeats: HashMap::new(),
         }
     }
 }
 
 /// `(country, tax_id)`, as stored.
-type Key = (String, String);
+pub type Key = (String, String);
+
+/// A row's key, when it names a country and a tax id.
+pub fn key_of(map: &Map<String, Value>) -> Option<Key> {
+    match (map.get("country"), map.get("tax_id")) {
+        (Some(Value::String(c)), Some(Value::String(t))) => {
+            Some((c.trim().to_owned(), tax_id::normalise(t)))
+        }
+        _ => None,
+    }
+}
 
 /// A row's verdict before it is stored.
 enum Plan {
@@ -522,14 +532,14 @@ enum Plan {
     Update(Uuid, Map<String, Value>),
 }
 
-/// Goes through one batch of rows (`first` is the number of the first) in one transaction,
-/// recording progress up to `rows_done`.
+/// Goes through rows (`first` is the number of the first) in one transaction, with their
+/// counts and errors; `batch` (number, rows) marks a whole batch done in the same transaction.
 pub async fn process_batch(
     conn: &mut AsyncPgConnection,
-    run: &mut Run,
+    run: &Run,
     first: i32,
-    batch: &[Row],
-    rows_done: i32,
+    rows: &[Row],
+    batch: Option<(i32, i32)>,
 ) -> Result<Counts, ApiError> {
     let today = Utc::now().date_naive();
     let mut counts = Counts::default();
@@ -546,19 +556,11 @@ pub async fn process_batch(
 
     // Keys first: which rows name a supplier that exists.
     let mut keyed: Vec<(i32, &Map<String, Value>, Option<Key>)> = Vec::new();
-    for (i, row) in batch.iter().enumerate() {
+    for (i, row) in rows.iter().enumerate() {
         let n = first + i as i32;
         match row {
             Err(e) => fail(n, vec![e.clone()], &mut counts, &mut errors),
-            Ok(map) => {
-                let key = match (map.get("country"), map.get("tax_id")) {
-                    (Some(Value::String(c)), Some(Value::String(t))) => {
-                        Some((c.trim().to_owned(), tax_id::normalise(t)))
-                    }
-                    _ => None,
-                };
-                keyed.push((n, map, key));
-            }
+            Ok(map) => keyed.push((n, map, key_of(map))),
         }
     }
     let keys: Vec<Key> = keyed.iter().filter_map(|(_, _, k)| k.clone()).collect();
@@ -574,11 +576,9 @@ pub async fn process_batch(
     };
 
     let mut plans: Vec<(i32, Plan)> = Vec::new();
-    // Keys of this batch; they join `run.seen` once the batch has committed.
-    let mut seen_here: HashMap<Key, i32> = HashMap::new();
     for (n, map, key) in keyed {
         if let Some(key) = &key {
-            if let Some(earlier) = run.seen.get(key).or_else(|| seen_here.get(key)) {
+            if let Some(earlier) = run.repeats.get(&n) {
                 fail(
                     n,
                     vec![FieldError::new(
@@ -591,7 +591,6 @@ pub async fn process_batch(
                 );
                 continue;
             }
-            seen_here.insert(key.clone(), n);
             if let Some(id) = existing.get(key) {
                 plans.push((n, Plan::Update(*id, map.clone())));
                 continue;
@@ -686,13 +685,13 @@ pub async fn process_batch(
             })
             .collect();
         store::insert_audits(conn, &entries).await?;
-        imports_db::progress(conn, run.id, rows_done, counts, &errors, LEASE_SECONDS).await?;
-        // Last: the events take the feed's lock, held until commit.
+        // The events take the feed's lock, held until commit; the import's row is locked after
+        // it, so that two batches of one import take the two in the same order.
         store::insert_events(conn, &events).await?;
+        imports_db::progress(conn, run.id, batch, counts, &errors, LEASE_SECONDS).await?;
         Ok(counts)
     })
     .await?;
-    run.seen.extend(seen_here);
     Ok(counts)
 }
 
