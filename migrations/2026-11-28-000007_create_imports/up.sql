@@ -17,6 +17,10 @@ CREATE TABLE imports (
     -- Batches (of 1,000 rows, numbered from 0) committed so far, and the rows in them; batches
     -- commit in any order, two at a time.
     batches_done integer[] NOT NULL DEFAULT '{}',
+    -- Rows committed one by one (when their batch's transaction was refused), by row number.
+    rows_alone   integer[] NOT NULL DEFAULT '{}',
+    -- Claims so far: an import that keeps failing is given up after a few.
+    attempts     integer NOT NULL DEFAULT 0,
     rows_done    integer NOT NULL DEFAULT 0,
     rows_total   integer,
     created      integer NOT NULL DEFAULT 0,

@@ -112,6 +112,8 @@ pub struct Claimed {
     pub request_id: Option<String>,
     pub body: Option<Vec<u8>>,
     pub batches_done: Vec<Option<i32>>,
+    pub rows_alone: Vec<Option<i32>>,
+    pub attempts: i32,
 }
 
 /// Claims the oldest import that is queued, or running under a lease that ran out, for
@@ -142,6 +144,7 @@ pub async fn claim(
         diesel::update(imports::table.filter(imports::id.eq(id)))
             .set((
                 imports::status.eq("running"),
+                imports::attempts.eq(imports::attempts + 1),
                 imports::lease_until.eq(lease_end(lease_seconds)),
                 imports::started_at.eq(sql("coalesce(started_at, now())")),
             ))
@@ -166,19 +169,29 @@ pub struct Counts {
     pub failed: i32,
 }
 
-/// Records what rows did (in their transaction) and renews the lease; `batch` (its number and
-/// rows) marks a whole batch done.
+/// What a transaction of an import's rows completes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// A whole batch: its number and its rows.
+    Batch(i32, i32),
+    /// One row, committed alone.
+    Row(i32),
+}
+
+/// Records what rows did (in their transaction), marks them done and renews the lease. `false`
+/// when they were already marked done — by another worker that took over a lapsed lease — and
+/// the caller must roll back, so that nothing is done or counted twice.
 pub async fn progress(
     conn: &mut AsyncPgConnection,
     id: Uuid,
-    batch: Option<(i32, i32)>,
+    mark: Mark,
     counts: Counts,
     errors: &[(i32, String, String)],
     lease_seconds: i32,
-) -> QueryResult<()> {
+) -> QueryResult<bool> {
     use diesel::{
         dsl::sql,
-        sql_types::{Array, Int4, Nullable},
+        sql_types::{Array, Bool, Int4, Nullable},
     };
     if !errors.is_empty() {
         let values: Vec<_> = errors
@@ -197,24 +210,40 @@ pub async fn progress(
             .execute(conn)
             .await?;
     }
-    let (number, rows) = batch.unwrap_or((-1, 0));
-    diesel::update(imports::table.filter(imports::id.eq(id)))
-        .set((
-            imports::rows_done.eq(imports::rows_done + rows),
-            imports::batches_done.eq(sql::<Array<Nullable<Int4>>>("CASE WHEN ")
-                .bind::<Int4, _>(number)
-                .sql(" < 0 THEN batches_done ELSE array_append(batches_done, ")
-                .bind::<Int4, _>(number)
-                .sql(") END")),
-            imports::created.eq(imports::created + counts.created),
-            imports::updated.eq(imports::updated + counts.updated),
-            imports::unchanged.eq(imports::unchanged + counts.unchanged),
-            imports::failed.eq(imports::failed + counts.failed),
-            imports::lease_until.eq(lease_end(lease_seconds)),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
+    let (list, number, rows) = match mark {
+        Mark::Batch(number, rows) => ("batches_done", number, rows),
+        Mark::Row(number) => ("rows_alone", number, 0),
+    };
+    let not_done = sql::<Bool>("NOT (")
+        .bind::<Int4, _>(number)
+        .sql(&format!(" = ANY ({list}))"));
+    let appended = sql::<Array<Nullable<Int4>>>(&format!("array_append({list}, "))
+        .bind::<Int4, _>(number)
+        .sql(")");
+    let target = imports::table.filter(imports::id.eq(id)).filter(not_done);
+    let common = (
+        imports::rows_done.eq(imports::rows_done + rows),
+        imports::created.eq(imports::created + counts.created),
+        imports::updated.eq(imports::updated + counts.updated),
+        imports::unchanged.eq(imports::unchanged + counts.unchanged),
+        imports::failed.eq(imports::failed + counts.failed),
+        imports::lease_until.eq(lease_end(lease_seconds)),
+    );
+    let updated = match mark {
+        Mark::Batch(..) => {
+            diesel::update(target)
+                .set((common, imports::batches_done.eq(appended)))
+                .execute(conn)
+                .await?
+        }
+        Mark::Row(_) => {
+            diesel::update(target)
+                .set((common, imports::rows_alone.eq(appended)))
+                .execute(conn)
+                .await?
+        }
+    };
+    Ok(updated == 1)
 }
 
 /// Ends an import (`completed` or `failed`) and lets go of its file.

@@ -220,6 +220,7 @@ pub async fn claim_due(
     diesel::sql_query(
         "WITH due AS ( \
              SELECT d.id FROM webhook_deliveries d \
+             JOIN webhooks w ON w.id = d.webhook_id AND w.status <> 'disabled' \
              WHERE d.status = 'pending' AND d.next_attempt_at <= now() \
              ORDER BY d.next_attempt_at LIMIT $1 \
              FOR UPDATE OF d SKIP LOCKED) \

@@ -135,15 +135,27 @@ fn classify_v4(ip: Ipv4Addr) -> Class {
 }
 
 fn classify_v6(ip: Ipv6Addr) -> Class {
-    if ip.is_unspecified() || ip.is_multicast() || ip.is_unicast_link_local() {
+    let s = ip.segments();
+    let embedded =
+        |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    // Forms that carry an IPv4 address are judged by it: NAT64 (64:ff9b::/96) and 6to4 (2002::/16).
+    if s[0] == 0x0064 && s[1] == 0xff9b && s[2..6] == [0; 4] {
+        return classify_v4(embedded(s[6], s[7]));
+    }
+    if s[0] == 0x2002 {
+        return classify_v4(embedded(s[1], s[2]));
+    }
+    if ip.is_unspecified()
+        || ip.is_multicast()
+        || ip.is_unicast_link_local()
+        || (s[0] & 0xffc0) == 0xfec0       // site-local (deprecated)
+        || (s[0] == 0x0064 && s[1] == 0xff9b)
+    // local-use NAT64 (64:ff9b:1::/48): where it leads is not ours to know
+    {
         return Class::Forbidden;
     }
-    let first = ip.segments()[0];
-    if ip.is_loopback()
-        || ip.is_unique_local()
-        || first == 0x2001 && ip.segments()[1] == 0x0db8  // documentation
-        || first == 0x0064 && ip.segments()[1] == 0xff9b
-    // NAT64: may reach IPv4 private space
+    if ip.is_loopback() || ip.is_unique_local() || (s[0] == 0x2001 && s[1] == 0x0db8)
+    // documentation
     {
         return Class::Private;
     }
@@ -223,6 +235,10 @@ mod tests {
             "http://0.0.0.0/",
             "http://[::]/",
             "http://[::ffff:169.254.169.254]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[2002:a9fe:a9fe::1]/",
+            "http://[fec0::1]/",
+            "http://[64:ff9b:1::1]/",
             "http://224.0.0.1/",
             "http://255.255.255.255/",
         ] {

@@ -205,6 +205,14 @@ pub async fn create_webhook(
             None
         }
     };
+    // Normalising (percent-encoding) can lengthen a URL: the stored form is what must fit.
+    if url.as_ref().is_some_and(|u| u.as_str().len() > 2000) && req.url.len() <= 2000 {
+        errors.push(FieldError::new(
+            "url",
+            "too_long",
+            "must be at most 2000 characters",
+        ));
+    }
     let Some(url) = url.filter(|_| errors.is_empty()) else {
         return Err(ApiError::unprocessable(errors));
     };

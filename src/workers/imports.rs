@@ -12,10 +12,14 @@ use std::{
     time::Duration,
 };
 
-use futures_util::{StreamExt, TryStreamExt, stream};
+use futures_util::{StreamExt, stream};
 
 use crate::{
-    db::{Pool, imports as store, reference},
+    db::{
+        Pool,
+        imports::{self as store, Mark},
+        reference,
+    },
     error::FieldError,
     routes::suppliers::import::{
         BATCH_ROWS, Key, LEASE_SECONDS, Row, Run, key_of, process_batch, rows,
@@ -24,6 +28,9 @@ use crate::{
 
 /// Batches in flight at once.
 const PARALLEL_BATCHES: usize = 2;
+/// Claims of one import before it is given up as `failed` (each follows a worker that died or
+/// failed while its lease ran).
+const MAX_ATTEMPTS: i32 = 5;
 
 /// Runs one import, if one is due; whether there was one.
 pub async fn run_once(pool: &Pool) -> anyhow::Result<bool> {
@@ -31,6 +38,11 @@ pub async fn run_once(pool: &Pool) -> anyhow::Result<bool> {
     let Some(claimed) = store::claim(&mut conn, LEASE_SECONDS).await? else {
         return Ok(false);
     };
+    if claimed.attempts > MAX_ATTEMPTS {
+        tracing::error!(import = %claimed.id, attempts = claimed.attempts, "import given up");
+        store::finish(&mut conn, claimed.id, "failed", 0).await?;
+        return Ok(true);
+    }
     let rules = reference::load_size_rules(&mut conn).await?;
     let codes = reference::all_codes(&mut conn).await?;
     let mut run = Run::new(&claimed, rules, codes);
@@ -60,6 +72,7 @@ pub async fn run_once(pool: &Pool) -> anyhow::Result<bool> {
 
     // Pass two: the batches not yet committed, two at a time.
     let done: HashSet<i32> = claimed.batches_done.into_iter().flatten().collect();
+    let alone: HashSet<i32> = claimed.rows_alone.into_iter().flatten().collect();
     let mut all = rows(&claimed.format, &body);
     let mut number = -1i32;
     let batches = std::iter::from_fn(move || {
@@ -68,12 +81,15 @@ pub async fn run_once(pool: &Pool) -> anyhow::Result<bool> {
         (!batch.is_empty()).then_some((number, batch))
     })
     .filter(|(number, _)| !done.contains(number));
-    let run = &run;
-    stream::iter(batches)
-        .map(|(number, batch)| async move { run_batch(pool, run, number, &batch).await })
+    let (run, alone) = (&run, &alone);
+    // Every batch runs to its end (commit or rollback) before an error is returned: none is
+    // dropped halfway through its transaction.
+    let results: Vec<anyhow::Result<()>> = stream::iter(batches)
+        .map(|(number, batch)| async move { run_batch(pool, run, alone, number, &batch).await })
         .buffer_unordered(PARALLEL_BATCHES)
-        .try_collect::<Vec<()>>()
-        .await?;
+        .collect()
+        .await;
+    results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
 
     let mut conn = pool.get().await?;
     store::finish(&mut conn, run.id, "completed", total).await?;
@@ -81,34 +97,47 @@ pub async fn run_once(pool: &Pool) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-/// One batch in one transaction; if the database refuses it (a concurrent registration of the
-/// same tax id, say), row by row, so that only the refused row fails.
-async fn run_batch(pool: &Pool, run: &Run, number: i32, batch: &[Row]) -> anyhow::Result<()> {
+/// One batch in one transaction (less its rows already committed alone); if the database refuses
+/// it (a concurrent registration of the same tax id, say), row by row, each row's outcome
+/// committed with a mark of its own, so that only the refused row fails and a resumed import
+/// neither redoes nor recounts a row.
+async fn run_batch(
+    pool: &Pool,
+    run: &Run,
+    alone: &HashSet<i32>,
+    number: i32,
+    batch: &[Row],
+) -> anyhow::Result<()> {
     let mut conn = pool.get().await?;
     let first = number * BATCH_ROWS as i32 + 1;
-    let marker = Some((number, batch.len() as i32));
-    let Err(e) = process_batch(&mut conn, run, first, batch, marker).await else {
+    let rows: Vec<(i32, &Row)> = batch
+        .iter()
+        .enumerate()
+        .map(|(i, row)| (first + i as i32, row))
+        .filter(|(n, _)| !alone.contains(n))
+        .collect();
+    let mark = Mark::Batch(number, batch.len() as i32);
+    let Err(e) = process_batch(&mut conn, run, &rows, mark).await else {
         return Ok(());
     };
     tracing::warn!(import = %run.id, batch = number, error = %e, "batch failed; going row by row");
-    for (i, row) in batch.iter().enumerate() {
-        let n = first + i as i32;
-        if process_batch(&mut conn, run, n, std::slice::from_ref(row), None)
+    for &(n, row) in &rows {
+        if process_batch(&mut conn, run, &[(n, row)], Mark::Row(n))
             .await
             .is_err()
         {
-            let failed = [Err(FieldError::new(
+            let failed: Row = Err(FieldError::new(
                 "row",
                 "not_stored",
                 "could not be stored (a concurrent change to the same supplier); send it again",
-            ))];
-            process_batch(&mut conn, run, n, &failed, None)
+            ));
+            process_batch(&mut conn, run, &[(n, &failed)], Mark::Row(n))
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
     }
-    // The batch is done once every row has its outcome.
-    process_batch(&mut conn, run, first, &[], marker)
+    // Every row has its outcome: the batch is done.
+    process_batch(&mut conn, run, &[], mark)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())

@@ -300,3 +300,39 @@ async fn an_import_left_by_a_dead_worker_resumes_with_the_batches_not_committed(
         "row 1001 only: batch 0 was the dead worker's"
     );
 }
+
+#[tokio::test]
+async fn rows_committed_alone_are_not_redone_and_a_failing_import_is_given_up() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("admin").await;
+    let csv = "legal_name,tax_id,country,sector,employees\n\
+               Uno,GT000001,GT,services,1\n\
+               Dos,GT000002,GT,services,2\n\
+               Tres,GT000003,GT,services,3\n";
+    let resp = upload(&app, &admin, "text/csv", csv).await;
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    // A worker went row by row through the batch, committed row 2 alone, and died.
+    crate::helpers::exec(
+        &app.db,
+        "UPDATE imports SET status = 'running', rows_alone = '{2}', created = 1, \
+         lease_until = now() - interval '1 second'",
+    )
+    .await;
+    let pool = db::build_pool(&app.config()).unwrap();
+    assert!(run_once(&pool).await.unwrap());
+    let report = get(&app, &admin, &location).await;
+    assert_eq!(counts(&report), [3, 0, 0, 0], "{report:#}");
+    assert_eq!(events(&app, &admin).await.len(), 2, "rows 1 and 3 only");
+
+    // An import whose workers keep dying is given up after five claims.
+    let resp = upload(&app, &admin, "text/csv", csv).await;
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    crate::helpers::exec(
+        &app.db,
+        "UPDATE imports SET status = 'running', attempts = 5, \
+         lease_until = now() - interval '1 second' WHERE status = 'queued'",
+    )
+    .await;
+    assert!(run_once(&pool).await.unwrap());
+    assert_eq!(get(&app, &admin, &location).await["status"], "failed");
+}

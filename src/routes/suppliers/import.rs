@@ -24,7 +24,7 @@ use crate::{
     auth::{Principal, Role, Scope},
     db::{
         accounts::flatten,
-        imports::{self as imports_db, Claimed, Counts, ImportRow, NewImport},
+        imports::{self as imports_db, Claimed, Counts, ImportRow, Mark, NewImport},
         suppliers::{self as store, Actor, AuditEntry, SupplierColumns, SupplierRecord},
     },
     domain::{
@@ -158,7 +158,9 @@ fn view(row: ImportRow, errors: Vec<imports_db::ErrorRow>) -> Import {
 /// existing one takes the row's fields (CSV: every column of the file, an empty cell clearing an
 /// optional field; NDJSON: the keys present, as a merge patch) and keeps its status. A row whose
 /// supplier would not change is `unchanged`. A bad row is reported and skipped; a later row with
-/// the same `(country, tax_id)` as an earlier one is refused.
+/// the same `(country, tax_id)` as an earlier one is refused (even when the earlier one is bad:
+/// which of two rows is meant cannot be told). An import whose workers fail five times is
+/// `failed`.
 #[utoipa::path(
     operation_id = "imports_create",
     tag = "integration",
@@ -532,15 +534,14 @@ enum Plan {
     Update(Uuid, Map<String, Value>),
 }
 
-/// Goes through rows (`first` is the number of the first) in one transaction, with their
-/// counts and errors; `batch` (number, rows) marks a whole batch done in the same transaction.
+/// Goes through rows (each with its number) in one transaction with their counts, errors and
+/// `mark`; `None` when another worker had already done them (nothing is written then).
 pub async fn process_batch(
     conn: &mut AsyncPgConnection,
     run: &Run,
-    first: i32,
-    rows: &[Row],
-    batch: Option<(i32, i32)>,
-) -> Result<Counts, ApiError> {
+    rows: &[(i32, &Row)],
+    mark: Mark,
+) -> Result<Option<Counts>, ApiError> {
     let today = Utc::now().date_naive();
     let mut counts = Counts::default();
     let mut errors: Vec<(i32, String, String)> = Vec::new();
@@ -556,8 +557,7 @@ pub async fn process_batch(
 
     // Keys first: which rows name a supplier that exists.
     let mut keyed: Vec<(i32, &Map<String, Value>, Option<Key>)> = Vec::new();
-    for (i, row) in rows.iter().enumerate() {
-        let n = first + i as i32;
+    for &(n, row) in rows {
         match row {
             Err(e) => fail(n, vec![e.clone()], &mut counts, &mut errors),
             Ok(map) => keyed.push((n, map, key_of(map))),
@@ -610,90 +610,103 @@ pub async fn process_batch(
         }
     }
 
-    conn.transaction(async |conn| -> Result<Counts, ApiError> {
-        let mut audits: Vec<(Uuid, &'static str, Value)> = Vec::new();
-        let mut events: Vec<(&str, Uuid, Value)> = Vec::new();
-        let mut created: Vec<&(Uuid, ValidSupplier, (SizeClass, String))> = Vec::new();
-        // The suppliers this batch updates, read and locked in one query.
-        let ids: Vec<Uuid> = plans
-            .iter()
-            .filter_map(|(_, p)| match p {
-                Plan::Update(id, _) => Some(*id),
-                Plan::Create(_) => None,
-            })
-            .collect();
-        let mut records: HashMap<Uuid, SupplierRecord> = store::find_records_for_update(conn, &ids)
-            .await?
-            .into_iter()
-            .map(|r| (r.id, r))
-            .collect();
-        for (n, plan) in &plans {
-            match plan {
-                Plan::Create(c) => created.push(c),
-                Plan::Update(id, map) => {
-                    match update_one(conn, run, &known, *id, records.remove(id), map).await? {
-                        Ok(None) => counts.unchanged += 1,
-                        Ok(Some((diff, version))) => {
-                            counts.updated += 1;
-                            let changed: Vec<String> = diff.keys().cloned().collect();
-                            audits.push((*id, "update", Value::Object(diff)));
-                            events.push((
-                                "supplier.updated",
-                                *id,
-                                json!({ "version": version, "changed": changed }),
-                            ));
+    let outcome = conn
+        .transaction(async |conn| -> Result<Counts, ApiError> {
+            let mut audits: Vec<(Uuid, &'static str, Value)> = Vec::new();
+            let mut events: Vec<(&str, Uuid, Value)> = Vec::new();
+            let mut created: Vec<&(Uuid, ValidSupplier, (SizeClass, String))> = Vec::new();
+            // The suppliers this batch updates, read and locked in one query.
+            let ids: Vec<Uuid> = plans
+                .iter()
+                .filter_map(|(_, p)| match p {
+                    Plan::Update(id, _) => Some(*id),
+                    Plan::Create(_) => None,
+                })
+                .collect();
+            let mut records: HashMap<Uuid, SupplierRecord> =
+                store::find_records_for_update(conn, &ids)
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.id, r))
+                    .collect();
+            for (n, plan) in &plans {
+                match plan {
+                    Plan::Create(c) => created.push(c),
+                    Plan::Update(id, map) => {
+                        match update_one(conn, run, &known, *id, records.remove(id), map).await? {
+                            Ok(None) => counts.unchanged += 1,
+                            Ok(Some((diff, version))) => {
+                                counts.updated += 1;
+                                let changed: Vec<String> = diff.keys().cloned().collect();
+                                audits.push((*id, "update", Value::Object(diff)));
+                                events.push((
+                                    "supplier.updated",
+                                    *id,
+                                    json!({ "version": version, "changed": changed }),
+                                ));
+                            }
+                            Err(list) => fail(*n, list, &mut counts, &mut errors),
                         }
-                        Err(list) => fail(*n, list, &mut counts, &mut errors),
                     }
                 }
             }
-        }
-        let columns: Vec<SupplierColumns<'_>> =
-            created.iter().map(|c| columns(&c.1, &c.2)).collect();
-        let rows: Vec<(Uuid, &SupplierColumns<'_>)> = created
-            .iter()
-            .zip(&columns)
-            .map(|(c, cols)| (c.0, cols))
-            .collect();
-        store::insert_many(conn, &rows).await?;
-        let parts: Vec<(Uuid, &SupplierInput)> =
-            created.iter().map(|c| (c.0, &c.1.input)).collect();
-        store::insert_parts_many(conn, &parts).await?;
-        for c in &created {
-            counts.created += 1;
-            let mut fields = changes(
-                &Value::Null,
-                &serde_json::to_value(&c.1.input).map_err(|e| ApiError::Internal(e.into()))?,
-            );
-            fields.insert("status".into(), json!([null, "draft"]));
-            fields.insert("size_class".into(), json!([null, c.2.0.as_str()]));
-            audits.push((c.0, "create", Value::Object(fields)));
-            events.push((
-                "supplier.created",
-                c.0,
-                json!({ "version": 1, "status": "draft" }),
-            ));
-        }
-        let entries: Vec<AuditEntry<'_>> = audits
-            .into_iter()
-            .map(|(supplier, action, changes)| AuditEntry {
-                supplier,
-                actor: &run.actor,
-                action,
-                request_id: run.request_id.as_deref(),
-                changes,
-            })
-            .collect();
-        store::insert_audits(conn, &entries).await?;
-        // The events take the feed's lock, held until commit; the import's row is locked after
-        // it, so that two batches of one import take the two in the same order.
-        store::insert_events(conn, &events).await?;
-        imports_db::progress(conn, run.id, batch, counts, &errors, LEASE_SECONDS).await?;
-        Ok(counts)
-    })
-    .await?;
-    Ok(counts)
+            let columns: Vec<SupplierColumns<'_>> =
+                created.iter().map(|c| columns(&c.1, &c.2)).collect();
+            let rows: Vec<(Uuid, &SupplierColumns<'_>)> = created
+                .iter()
+                .zip(&columns)
+                .map(|(c, cols)| (c.0, cols))
+                .collect();
+            store::insert_many(conn, &rows).await?;
+            let parts: Vec<(Uuid, &SupplierInput)> =
+                created.iter().map(|c| (c.0, &c.1.input)).collect();
+            store::insert_parts_many(conn, &parts).await?;
+            for c in &created {
+                counts.created += 1;
+                let mut fields = changes(
+                    &Value::Null,
+                    &serde_json::to_value(&c.1.input).map_err(|e| ApiError::Internal(e.into()))?,
+                );
+                fields.insert("status".into(), json!([null, "draft"]));
+                fields.insert("size_class".into(), json!([null, c.2.0.as_str()]));
+                audits.push((c.0, "create", Value::Object(fields)));
+                events.push((
+                    "supplier.created",
+                    c.0,
+                    json!({ "version": 1, "status": "draft" }),
+                ));
+            }
+            let entries: Vec<AuditEntry<'_>> = audits
+                .into_iter()
+                .map(|(supplier, action, changes)| AuditEntry {
+                    supplier,
+                    actor: &run.actor,
+                    action,
+                    request_id: run.request_id.as_deref(),
+                    changes,
+                })
+                .collect();
+            store::insert_audits(conn, &entries).await?;
+            // The events take the feed's lock, held until commit; the import's row is locked after
+            // it, so that two batches of one import take the two in the same order.
+            store::insert_events(conn, &events).await?;
+            if !imports_db::progress(conn, run.id, mark, counts, &errors, LEASE_SECONDS).await? {
+                return Err(ApiError::Conflict {
+                    detail: ALREADY_DONE.into(),
+                    existing_id: None,
+                });
+            }
+            Ok(counts)
+        })
+        .await;
+    match outcome {
+        Ok(counts) => Ok(Some(counts)),
+        Err(ApiError::Conflict { detail, .. }) if detail == ALREADY_DONE => Ok(None),
+        Err(e) => Err(e),
+    }
 }
+
+const ALREADY_DONE: &str = "already done by another worker";
 
 /// How long a worker holds an import between batches.
 pub const LEASE_SECONDS: i32 = 120;
