@@ -289,7 +289,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     prepare_database(&config).await?;
     let app = Application::build(config).await?;
     let state = app.state();
-    workers::spawn_all(state.pool.clone(), &state.config)?;
+    workers::spawn_all(
+        state.pool.clone(),
+        &state.config,
+        state.import_queued.clone(),
+    )?;
     tracing::info!(
         addr = %format!("{}:{}", state.config.listen_addr.ip(), app.port()),
         env = ?state.config.app_env,

@@ -77,6 +77,7 @@ impl Application {
                 .to_json()
                 .context("Failed to serialize the OpenAPI document")?,
             facets_cache: AnswerCache::new(config.facets_cache_ttl, 1024),
+            import_queued: Default::default(),
             config: Arc::new(config),
             size_rules: Default::default(),
         });

@@ -31,6 +31,9 @@ pub struct AppState {
     pub size_rules: OnceCell<Vec<SizeRule>>,
     /// Facet counts, by filters and visibility, while no change is committed.
     pub facets_cache: AnswerCache,
+    /// Wakes this process's import worker when an import is queued here (other instances find it
+    /// on their next look).
+    pub import_queued: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {

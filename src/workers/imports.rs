@@ -9,8 +9,11 @@
 
 use std::{
     collections::{HashMap, HashSet, hash_map::Entry},
+    sync::Arc,
     time::Duration,
 };
+
+use tokio::sync::Notify;
 
 use futures_util::{StreamExt, stream};
 
@@ -143,8 +146,9 @@ async fn run_batch(
     Ok(())
 }
 
-/// Runs imports until the process ends, looking for new ones every `idle`.
-pub fn spawn(pool: Pool, idle: Duration) {
+/// Runs imports until the process ends, looking for new ones every `idle`, or at once when this
+/// process queued one (`queued`).
+pub fn spawn(pool: Pool, idle: Duration, queued: Arc<Notify>) {
     tokio::spawn(async move {
         loop {
             match run_once(&pool).await {
@@ -152,7 +156,10 @@ pub fn spawn(pool: Pool, idle: Duration) {
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %format!("{e:#}"), "import failed; will resume"),
             }
-            tokio::time::sleep(idle).await;
+            tokio::select! {
+                () = queued.notified() => {}
+                () = tokio::time::sleep(idle) => {}
+            }
         }
     });
 }

@@ -5,14 +5,18 @@ pub mod certificates;
 pub mod imports;
 pub mod webhooks;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use crate::{config::Config, db::Pool};
 
 /// Starts the background jobs on the current runtime.
-pub fn spawn_all(pool: Pool, config: &Config) -> anyhow::Result<()> {
+pub fn spawn_all(
+    pool: Pool,
+    config: &Config,
+    import_queued: Arc<tokio::sync::Notify>,
+) -> anyhow::Result<()> {
     webhooks::spawn(pool.clone(), config)?;
-    imports::spawn(pool.clone(), Duration::from_secs(1));
+    imports::spawn(pool.clone(), Duration::from_secs(1), import_queued);
     tokio::spawn(async move {
         loop {
             match certificates::run_once(&pool, chrono::Utc::now().date_naive()).await {

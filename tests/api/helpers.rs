@@ -206,6 +206,8 @@ pub struct TestApp {
     pub keys_dir: KeysDir,
     /// The environment the server was configured from.
     pub env: HashMap<String, String>,
+    /// The server's shared state (to start a background worker with it).
+    pub state: actix_web::web::Data<supplier_registry::state::AppState>,
 }
 
 /// A directory of signing keys, removed with the test.
@@ -268,6 +270,7 @@ pub async fn spawn_app_with(
         .await
         .expect("build app");
     let port = app.port();
+    let state = app.state();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -280,6 +283,7 @@ pub async fn spawn_app_with(
         signing_kid,
         keys_dir: keys,
         env,
+        state,
     }
 }
 

@@ -336,3 +336,30 @@ async fn rows_committed_alone_are_not_redone_and_a_failing_import_is_given_up() 
     assert!(run_once(&pool).await.unwrap());
     assert_eq!(get(&app, &admin, &location).await["status"], "failed");
 }
+
+#[tokio::test]
+async fn the_worker_of_the_process_that_queued_an_import_starts_at_once() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("admin").await;
+    // An idle worker that would otherwise look again only in a minute.
+    supplier_registry::workers::imports::spawn(
+        db::build_pool(&app.config()).unwrap(),
+        std::time::Duration::from_secs(60),
+        app.state.import_queued.clone(),
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let csv = "legal_name,tax_id,country,sector,employees\nUno,GT000009,GT,services,1\n";
+    let resp = upload(&app, &admin, "text/csv", csv).await;
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    let started = std::time::Instant::now();
+    loop {
+        if get(&app, &admin, &location).await["status"] == "completed" {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "not started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

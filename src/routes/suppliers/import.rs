@@ -249,6 +249,7 @@ pub async fn create_import(
         },
     )
     .await?;
+    state.import_queued.notify_one();
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/v1/imports/{id}")))
         .json(ImportAccepted { id }))
