@@ -14,7 +14,7 @@ CREATE TABLE imports (
     actor_countries text[] NOT NULL DEFAULT '{}',
     request_id   text,
     body         bytea,
-    -- Batches (of 1,000 rows, numbered from 0) committed so far, and the rows in them; batches
+    -- Batches (of 2,000 rows, numbered from 0) committed so far, and the rows in them; batches
     -- commit in any order, two at a time.
     batches_done integer[] NOT NULL DEFAULT '{}',
     -- Rows committed one by one (when their batch's transaction was refused), by row number.

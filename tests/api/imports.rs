@@ -266,9 +266,10 @@ async fn uploads_are_checked_before_they_are_queued() {
 async fn an_import_left_by_a_dead_worker_resumes_with_the_batches_not_committed() {
     let app = spawn_app().await;
     let admin = app.user_with_role("admin").await;
-    // Two batches: rows 1–1000 and row 1001.
+    // Two batches: a full one and one row.
+    let full = supplier_registry::routes::suppliers::import::BATCH_ROWS;
     let mut csv = String::from("legal_name,tax_id,country,sector,employees\n");
-    for i in 0..1001 {
+    for i in 0..=full {
         csv.push_str(&format!("Fila {i},GT{i:06},GT,services,3\n"));
     }
     let resp = upload(&app, &admin, "text/csv", &csv).await;
@@ -276,8 +277,10 @@ async fn an_import_left_by_a_dead_worker_resumes_with_the_batches_not_committed(
     // A worker claimed it, committed batch 0 and died; its lease has not run out yet.
     crate::helpers::exec(
         &app.db,
-        "UPDATE imports SET status = 'running', batches_done = '{0}', rows_done = 1000, \
-         created = 1000, lease_until = now() + interval '1 minute'",
+        &format!(
+            "UPDATE imports SET status = 'running', batches_done = '{{0}}', rows_done = {full}, \
+         created = {full}, lease_until = now() + interval '1 minute'"
+        ),
     )
     .await;
     let pool = db::build_pool(&app.config()).unwrap();
@@ -290,14 +293,14 @@ async fn an_import_left_by_a_dead_worker_resumes_with_the_batches_not_committed(
     assert!(run_once(&pool).await.unwrap());
     let report = get(&app, &admin, &location).await;
     assert_eq!(report["status"], "completed");
-    assert_eq!(counts(&report), [1001, 0, 0, 0]);
-    assert_eq!(report["rows_processed"], 1001);
-    assert_eq!(report["rows_total"], 1001);
+    assert_eq!(counts(&report), [full as i64 + 1, 0, 0, 0]);
+    assert_eq!(report["rows_processed"], full + 1);
+    assert_eq!(report["rows_total"], full + 1);
     let created = events(&app, &admin).await;
     assert_eq!(
         created.len(),
         1,
-        "row 1001 only: batch 0 was the dead worker's"
+        "the last row only: batch 0 was the dead worker's"
     );
 }
 

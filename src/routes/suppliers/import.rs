@@ -64,7 +64,7 @@ pub const CSV_COLUMNS: &[&str] = &[
 const REQUIRED: [&str; 5] = ["legal_name", "tax_id", "country", "sector", "employees"];
 
 /// Rows per transaction.
-pub const BATCH_ROWS: usize = 1000;
+pub const BATCH_ROWS: usize = 2000;
 /// Errors listed in `GET /v1/imports/{id}` (all rows are counted in `counts.failed`).
 const ERRORS_SHOWN: i64 = 1000;
 
