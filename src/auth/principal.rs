@@ -58,6 +58,15 @@ impl Principal {
         }
     }
 
+    /// For resources that agencies and admins keep (webhooks, imports): 403 for other roles or
+    /// without `scope`; then whose resources the caller sees — its own (`Some(id)`), or all for
+    /// an admin (`None`).
+    pub fn agency_or_admin(&self, scope: Scope) -> Result<Option<Uuid>, ApiError> {
+        self.require_role(&[Role::Admin, Role::Agency])?;
+        self.require_scope(scope)?;
+        Ok((self.role != Role::Admin).then_some(self.id))
+    }
+
     /// 403 with `WWW-Authenticate: Bearer error="insufficient_scope"` unless the token has `scope`.
     pub fn require_scope(&self, scope: Scope) -> Result<(), ApiError> {
         if self.scopes.contains(&scope) {

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Principal, Role, Scope},
+    auth::{Principal, Scope},
     db::{
         accounts::flatten,
         webhooks::{self as store, AttemptRow, DeliveryRow, NewWebhookRow, WebhookRow},
@@ -132,13 +132,6 @@ fn delivery(row: DeliveryRow, event_type: String, attempts: &[AttemptRow]) -> De
     }
 }
 
-/// Agencies and admins only; an agency is limited to its own endpoints (`Some(owner)`).
-fn scope_of(principal: &Principal, scope: Scope) -> Result<Option<Uuid>, ApiError> {
-    principal.require_role(&[Role::Admin, Role::Agency])?;
-    principal.require_scope(scope)?;
-    Ok((principal.role != Role::Admin).then_some(principal.id))
-}
-
 fn not_found() -> ApiError {
     ApiError::NotFound("No such webhook.".into())
 }
@@ -169,7 +162,7 @@ pub async fn create_webhook(
     state: web::Data<AppState>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    scope_of(&principal, Scope::Write)?;
+    principal.agency_or_admin(Scope::Write)?;
     let req: CreateWebhookRequest = body.parse()?;
     let mut errors = Vec::new();
     if req.url.len() > 2000 {
@@ -255,7 +248,7 @@ pub async fn list_webhooks(
     state: web::Data<AppState>,
     query: ApiQuery<PageParams>,
 ) -> Result<web::Json<Page<Webhook>>, ApiError> {
-    let owner = scope_of(&principal, Scope::Read)?;
+    let owner = principal.agency_or_admin(Scope::Read)?;
     let limit = query.0.limit()?;
     let after: Option<Uuid> = query.0.after(&state.digest_key, "webhooks")?;
     let mut conn = state.pool.get().await?;
@@ -284,7 +277,7 @@ pub async fn get_webhook(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Webhook>, ApiError> {
-    let owner = scope_of(&principal, Scope::Read)?;
+    let owner = principal.agency_or_admin(Scope::Read)?;
     let mut conn = state.pool.get().await?;
     let row = store::find(&mut conn, *id, owner)
         .await?
@@ -308,7 +301,7 @@ pub async fn delete_webhook(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let owner = scope_of(&principal, Scope::Write)?;
+    let owner = principal.agency_or_admin(Scope::Write)?;
     let mut conn = state.pool.get().await?;
     if store::delete(&mut conn, *id, owner).await? {
         Ok(HttpResponse::NoContent().finish())
@@ -348,7 +341,7 @@ pub async fn list_deliveries(
     id: web::Path<Uuid>,
     query: ApiQuery<DeliveriesQuery>,
 ) -> Result<web::Json<Page<Delivery>>, ApiError> {
-    let owner = scope_of(&principal, Scope::Read)?;
+    let owner = principal.agency_or_admin(Scope::Read)?;
     let DeliveriesQuery {
         status,
         limit,

@@ -134,15 +134,11 @@ async fn run_batch(
                 "not_stored",
                 "could not be stored (a concurrent change to the same supplier); send it again",
             ));
-            process_batch(&mut conn, run, &[(n, &failed)], Mark::Row(n))
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            process_batch(&mut conn, run, &[(n, &failed)], Mark::Row(n)).await?;
         }
     }
     // Every row has its outcome: the batch is done.
-    process_batch(&mut conn, run, &[], mark)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    process_batch(&mut conn, run, &[], mark).await?;
     Ok(())
 }
 

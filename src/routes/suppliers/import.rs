@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{changes, columns, document, input_of, parse_input};
+use super::{changes, columns, diff_size, document, input_of, parse_input, parts_changed, size_of};
 use crate::{
     auth::{Principal, Role, Scope},
     db::{
@@ -28,7 +28,7 @@ use crate::{
         suppliers::{self as store, Actor, AuditEntry, SupplierColumns, SupplierRecord},
     },
     domain::{
-        size::{self, SizeClass, SizeInput, SizeRule},
+        size::{SizeClass, SizeRule},
         supplier::{Known, SupplierInput, ValidSupplier, merge_patch},
         tax_id,
     },
@@ -188,8 +188,7 @@ pub async fn create_import(
     req: HttpRequest,
     mut payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_role(&[Role::Agency, Role::Admin])?;
-    principal.require_scope(Scope::Write)?;
+    principal.agency_or_admin(Scope::Write)?;
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -302,9 +301,7 @@ pub async fn get_import(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Import>, ApiError> {
-    principal.require_role(&[Role::Agency, Role::Admin])?;
-    principal.require_scope(Scope::Read)?;
-    let owner = (principal.role != Role::Admin).then_some(principal.id);
+    let owner = principal.agency_or_admin(Scope::Read)?;
     let mut conn = state.pool.get().await?;
     let row = imports_db::find(&mut conn, *id, owner)
         .await?
@@ -730,17 +727,7 @@ fn checked(
         )]);
     }
     let valid = input.check(known)?;
-    let size = size::classify(
-        &run.rules,
-        known.today,
-        &SizeInput {
-            country: &valid.input.country,
-            sector: valid.input.sector,
-            employees: valid.input.employees,
-            sales: valid.sales.as_ref().map(|(a, c)| (a, c.as_str())),
-        },
-    )
-    .ok_or_else(|| {
+    let size = size_of(&run.rules, known.today, &valid).ok_or_else(|| {
         vec![FieldError::new(
             "country",
             "no_size_rule",
@@ -793,25 +780,10 @@ async fn update_one(
     if diff.is_empty() {
         return Ok(Ok(None));
     }
-    for (field, old, new) in [
-        ("size_class", json!(current.size_class), json!(size.0)),
-        ("size_rule", json!(current.size_rule), json!(size.1)),
-    ] {
-        if old != new {
-            diff.insert(field.into(), json!([old, new]));
-        }
-    }
+    diff_size(&current, &size, &mut diff);
     let version = current.version + 1;
     store::update(conn, id, &columns(&valid, &size), version).await?;
-    if [
-        "capabilities",
-        "certifications",
-        "contacts",
-        "external_refs",
-    ]
-    .iter()
-    .any(|f| diff.contains_key(*f))
-    {
+    if parts_changed(&diff) {
         store::replace_parts(conn, id, &valid.input).await?;
     }
     Ok(Ok(Some((diff, version))))

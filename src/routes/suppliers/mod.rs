@@ -309,17 +309,54 @@ async fn classify(
     valid: &ValidSupplier,
 ) -> Result<(SizeClass, String), ApiError> {
     let rules = state.size_rules(conn).await?;
+    size_of(rules, Utc::now().date_naive(), valid).ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "no size rule applies (the fallback rule is missing)"
+        ))
+    })
+}
+
+/// The size class and rule of a checked supplier under `rules` on `today`.
+fn size_of(
+    rules: &[size::SizeRule],
+    today: chrono::NaiveDate,
+    valid: &ValidSupplier,
+) -> Option<(SizeClass, String)> {
     let input = SizeInput {
         country: &valid.input.country,
         sector: valid.input.sector,
         employees: valid.input.employees,
         sales: valid.sales.as_ref().map(|(a, c)| (a, c.as_str())),
     };
-    size::classify(rules, Utc::now().date_naive(), &input).ok_or_else(|| {
-        ApiError::Internal(anyhow::anyhow!(
-            "no size rule applies (the fallback rule is missing)"
-        ))
-    })
+    size::classify(rules, today, &input)
+}
+
+/// Adds the size class and rule to `diff` where they change.
+fn diff_size(
+    current: &SupplierDocument,
+    size: &(SizeClass, String),
+    diff: &mut Map<String, Value>,
+) {
+    for (field, old, new) in [
+        ("size_class", json!(current.size_class), json!(size.0)),
+        ("size_rule", json!(current.size_rule), json!(size.1)),
+    ] {
+        if old != new {
+            diff.insert(field.into(), json!([old, new]));
+        }
+    }
+}
+
+/// Whether `diff` changes a part kept in its own table (which must then be rewritten).
+fn parts_changed(diff: &Map<String, Value>) -> bool {
+    [
+        "capabilities",
+        "certifications",
+        "contacts",
+        "external_refs",
+    ]
+    .iter()
+    .any(|f| diff.contains_key(*f))
 }
 
 fn columns<'a>(valid: &'a ValidSupplier, size: &'a (SizeClass, String)) -> SupplierColumns<'a> {
@@ -670,14 +707,7 @@ pub async fn update_supplier(
                 return Ok(current);
             }
             let size = classify(&state, conn, &valid).await?;
-            for (field, old, new) in [
-                ("size_class", json!(current.size_class), json!(size.0)),
-                ("size_rule", json!(current.size_rule), json!(size.1)),
-            ] {
-                if old != new {
-                    diff.insert(field.into(), json!([old, new]));
-                }
-            }
+            diff_size(&current, &size, &mut diff);
             if let Some(other) = store::find_by_tax_id(conn, &valid.input.country, valid.tax_id.as_str()).await?
                 && other != id
             {
@@ -687,7 +717,7 @@ pub async fn update_supplier(
             store::update(conn, id, &columns(&valid, &size), version)
                 .await
                 .map_err(|e| if is_duplicate_tax_id(&e) { duplicate(None) } else { ApiError::from(e) })?;
-            if ["capabilities", "certifications", "contacts", "external_refs"].iter().any(|f| diff.contains_key(*f)) {
+            if parts_changed(&diff) {
                 store::replace_parts(conn, id, &valid.input).await?;
             }
             let back_to_pending = current.status == "verified"
