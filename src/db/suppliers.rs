@@ -5,6 +5,8 @@
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, Utc};
 use diesel::{
+    deserialize::{self, FromSql},
+    pg::{Pg, PgValue},
     prelude::*,
     sql_types::{
         Array, BigInt, Bool, Bpchar, Double, Int2, Int4, Jsonb, Nullable, Numeric, Text,
@@ -12,6 +14,7 @@ use diesel::{
     },
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -19,7 +22,9 @@ use super::schema::{
     audit_log, change_events, supplier_capabilities, supplier_certifications, supplier_contacts,
     supplier_external_refs, supplier_owners, suppliers,
 };
-use crate::domain::supplier::{SupplierInput, certificate_status};
+use crate::domain::supplier::{
+    CapabilityInput, CertificationView, Contact, ExternalRef, SupplierInput, certificate_status,
+};
 
 /// A supplier with its parts, read in one round trip (the parts aggregated as JSON).
 #[derive(Debug, Clone, QueryableByName)]
@@ -75,15 +80,31 @@ pub struct SupplierRecord {
     #[diesel(sql_type = Timestamptz)]
     pub updated_at: DateTime<Utc>,
     #[diesel(sql_type = Jsonb)]
-    pub capabilities: Value,
+    pub capabilities: Parts<CapabilityInput>,
     #[diesel(sql_type = Jsonb)]
-    pub certifications: Value,
+    pub certifications: Parts<CertificationView>,
     #[diesel(sql_type = Jsonb)]
-    pub contacts: Value,
+    pub contacts: Parts<Contact>,
     #[diesel(sql_type = Jsonb)]
-    pub external_refs: Value,
+    pub external_refs: Parts<ExternalRef>,
     #[diesel(sql_type = Array<SqlUuid>)]
     pub owners: Vec<Uuid>,
+}
+
+/// A list of parts as the document query aggregates it (a jsonb array), decoded straight into its
+/// type: a search page decodes some hundred parts, and going through `serde_json::Value` first
+/// built and dropped a map per part.
+#[derive(Debug, Clone)]
+pub struct Parts<T>(pub Vec<T>);
+
+impl<T: DeserializeOwned> FromSql<Jsonb, Pg> for Parts<T> {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        // jsonb's binary form: a version byte (1), then the JSON text.
+        match value.as_bytes().split_first() {
+            Some((1, json)) => Ok(Parts(serde_json::from_slice(json)?)),
+            _ => Err("unsupported jsonb encoding".into()),
+        }
+    }
 }
 
 /// The supplier document query, without its `WHERE`.

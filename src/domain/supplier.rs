@@ -103,6 +103,20 @@ pub struct ExternalRef {
     pub value: String,
 }
 
+/// A certificate, with its status on the day of the request.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CertificationView {
+    pub scheme: String,
+    pub number: Option<String>,
+    pub issuer: Option<String>,
+    pub issued_on: Option<NaiveDate>,
+    pub expires_on: Option<NaiveDate>,
+    /// `valid`, `expiring` (within 60 days of `expires_on`) or `expired`; kept current by the
+    /// expiry job, which runs every hour.
+    #[schema(example = "valid")]
+    pub status: String,
+}
+
 /// The client-owned fields of a supplier: what `POST /v1/suppliers` takes (and what a merge
 /// patch is applied to). `legal_name`, `tax_id`, `country`, `sector` and `employees` are required.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -24,8 +24,8 @@ use crate::{
     domain::{
         size::{self, SizeClass, SizeInput},
         supplier::{
-            CapabilityInput, Contact, ExternalRef, Known, Location, Money, SupplierInput,
-            ValidSupplier, check_fields, merge_patch, with_ancestors,
+            CapabilityInput, CertificationView, Contact, ExternalRef, Known, Location, Money,
+            SupplierInput, ValidSupplier, check_fields, merge_patch, with_ancestors,
         },
     },
     error::{ApiError, FieldError},
@@ -36,31 +36,6 @@ use crate::{
     },
     state::AppState,
 };
-
-/// A certificate, with its status on the day of the request.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CertificationView {
-    pub scheme: String,
-    pub number: Option<String>,
-    pub issuer: Option<String>,
-    pub issued_on: Option<chrono::NaiveDate>,
-    pub expires_on: Option<chrono::NaiveDate>,
-    /// `valid`, `expiring` (within 60 days of `expires_on`) or `expired`; kept current by the
-    /// expiry job, which runs every hour.
-    #[schema(example = "valid")]
-    pub status: String,
-}
-
-/// A certificate as the one-query read returns it.
-#[derive(Debug, serde::Deserialize)]
-struct StoredCertification {
-    scheme: String,
-    number: Option<String>,
-    issuer: Option<String>,
-    issued_on: Option<chrono::NaiveDate>,
-    expires_on: Option<chrono::NaiveDate>,
-    status: String,
-}
 
 /// A supplier.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -163,10 +138,6 @@ fn check_can_edit(principal: &Principal, record: &SupplierRecord) -> Result<(), 
 }
 
 fn document(record: SupplierRecord, view: View) -> Result<SupplierDocument, ApiError> {
-    fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
-        serde_json::from_value(v).map_err(|e| ApiError::Internal(e.into()))
-    }
-    let certifications: Vec<StoredCertification> = parse(record.certifications)?;
     Ok(SupplierDocument {
         id: record.id,
         legal_name: record.legal_name,
@@ -195,28 +166,16 @@ fn document(record: SupplierRecord, view: View) -> Result<SupplierDocument, ApiE
         size_class: SizeClass::parse(&record.size_class)
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("bad size class")))?,
         size_rule: record.size_rule,
-        capabilities: parse(record.capabilities)?,
-        certifications: certifications
-            .into_iter()
-            .map(|c| CertificationView {
-                // As stored: set on each write and moved by the expiry job (which also moves the
-                // version and so the ETag).
-                status: c.status,
-                scheme: c.scheme,
-                number: c.number,
-                issuer: c.issuer,
-                issued_on: c.issued_on,
-                expires_on: c.expires_on,
-            })
-            .collect(),
+        capabilities: record.capabilities.0,
+        certifications: record.certifications.0,
         contacts: match view {
-            View::Full => Some(parse(record.contacts)?),
+            View::Full => Some(record.contacts.0),
             View::Public => None,
         },
         status: record.status,
         status_reason: record.status_reason,
         verified_at: record.verified_at,
-        external_refs: parse(record.external_refs)?,
+        external_refs: record.external_refs.0,
         created_at: record.created_at,
         updated_at: record.updated_at,
         version: record.version,
