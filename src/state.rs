@@ -16,6 +16,9 @@ use crate::{
 
 pub struct AppState {
     pub pool: Pool,
+    /// For the nearest-first searches: sessions that plan each prepared statement once (see
+    /// [`crate::db::build_generic_plan_pool`]).
+    pub generic_plan_pool: Pool,
     pub config: Arc<Config>,
     pub metrics: Metrics,
     /// Issues and verifies access tokens.

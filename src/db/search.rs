@@ -114,8 +114,9 @@ impl Sql {
 /// one of a bounded set: it depends on which filters are given, never on their values). Only for
 /// the nearest-first sorts, whose best plan does not depend on the values (a GiST nearest-first
 /// scan): there a generic plan is as good as a custom one, and planning — half the database time
-/// of a geo page — is saved. The other sorts stay planned per call (see
-/// `../shared/reference/search-performance.md` on generic plans).
+/// of a geo page — is saved. PostgreSQL would still plan each call if its estimates favoured a
+/// custom plan, so these run on the generic-plan pool (`db::build_generic_plan_pool`). The other
+/// sorts stay planned per call (see `../shared/reference/search-performance.md` on generic plans).
 struct PreparedSql(Sql);
 
 impl diesel::query_builder::QueryId for PreparedSql {

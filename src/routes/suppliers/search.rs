@@ -333,7 +333,12 @@ pub async fn list_suppliers(
         .as_deref()
         .map(|c| decode_cursor(&state.digest_key, &scope, c))
         .transpose()?;
-    let mut conn = state.pool.get().await?;
+    // Nearest-first pages plan once per connection; the others per call (see `db::build_pool`).
+    let pool = match search.sort {
+        Sort::Distance | Sort::Relevance => &state.generic_plan_pool,
+        Sort::Name | Sort::UpdatedDesc => &state.pool,
+    };
+    let mut conn = pool.get().await?;
     let mut hits = search::page(
         &mut conn,
         &search.filters,
