@@ -3,7 +3,8 @@
 //! Several instances may run it at once: deliveries are leased with `FOR UPDATE SKIP LOCKED`
 //! (see `db::webhooks::claim_due`). Delivery is at least once: a worker that dies mid-attempt
 //! leaves the delivery to be sent again when its lease ends, with the same `webhook-id`, which
-//! receivers dedupe on.
+//! receivers dedupe on. A worker that cannot record an answer because the database is away keeps
+//! trying while its lease holds, so a database restart does not cause repeats.
 //!
 //! Every attempt re-checks the target: an IP literal against the address rules, a host name
 //! through [`CheckingResolver`], which resolves it, refuses it if any address is not allowed, and
@@ -161,21 +162,41 @@ impl Dispatcher {
             duration_ms,
             "webhook attempt"
         );
-        let mut conn = self.pool.get().await?;
-        store::record_attempt(
-            &mut conn,
-            &Attempt {
-                delivery: delivery.id,
-                webhook: delivery.webhook_id,
-                number,
-                response_status,
-                outcome,
-                duration_ms,
-            },
-            next,
-        )
-        .await?;
-        Ok(())
+        let attempt = Attempt {
+            delivery: delivery.id,
+            webhook: delivery.webhook_id,
+            number,
+            response_status,
+            outcome,
+            duration_ms,
+        };
+        // The receiver has answered: if the database is away for a moment (a restart, a
+        // failover), keep trying to record that while the lease holds, rather than leave the
+        // delivery to be sent again when the lease ends. Past the lease another worker may have
+        // taken it over, and a second send (same `webhook-id`) is the lesser harm.
+        let deadline = started + self.lease.saturating_sub(Duration::from_secs(10));
+        let mut pause = Duration::from_millis(200);
+        loop {
+            let recorded = async {
+                let mut conn = self.pool.get().await?;
+                store::record_attempt(&mut conn, &attempt, next).await?;
+                anyhow::Ok(())
+            }
+            .await;
+            match recorded {
+                Ok(()) => return Ok(()),
+                Err(e) if Instant::now() + pause < deadline => {
+                    tracing::warn!(
+                        delivery = delivery.id,
+                        error = %format!("{e:#}"),
+                        "could not record a webhook attempt; trying again"
+                    );
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// One POST: the receiver's status (if it answered), our outcome, and its `Retry-After`.
