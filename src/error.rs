@@ -358,6 +358,15 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
+impl From<crate::db::search::SearchError> for ApiError {
+    fn from(err: crate::db::search::SearchError) -> Self {
+        match err {
+            crate::db::search::SearchError::Pool(e) => e.into(),
+            crate::db::search::SearchError::Query(e) => e.into(),
+        }
+    }
+}
+
 /// Server messages of errors that go away on retry: statement timeout, shutdown, deadlock.
 fn is_transient(message: &str) -> bool {
     [

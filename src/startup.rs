@@ -48,7 +48,7 @@ impl Application {
 
     pub async fn build_with(config: Config, extra: ExtraRoutes) -> anyhow::Result<Self> {
         let pool = db::build_pool(&config)?;
-        let generic_plan_pool = db::build_generic_plan_pool(&config)?;
+        let search_pools = db::build_search_pools(&config)?;
         let authority = Authority::new(KeySet::load(&config)?, &config);
         let digest_key = DigestKey::from_config(&config);
         let limiter = rate_limit::config(&config);
@@ -68,7 +68,7 @@ impl Application {
         let spec = openapi::spec();
         let state = web::Data::new(AppState {
             pool,
-            generic_plan_pool,
+            search_pools,
             metrics: Metrics::new().context("Failed to register the metrics")?,
             authority,
             digest_key,

@@ -8,7 +8,7 @@ use tokio::sync::OnceCell;
 use crate::{
     auth::{secrets::DigestKey, tokens::Authority},
     config::Config,
-    db::Pool,
+    db::{Pool, SearchPools},
     domain::size::SizeRule,
     error::ApiError,
     http::{cache::AnswerCache, fallback::RouteTable, metrics::Metrics},
@@ -16,9 +16,8 @@ use crate::{
 
 pub struct AppState {
     pub pool: Pool,
-    /// For the nearest-first searches: sessions that plan each prepared statement once (see
-    /// [`crate::db::build_generic_plan_pool`]).
-    pub generic_plan_pool: Pool,
+    /// The search's connections (see [`crate::db::SearchPools`]).
+    pub search_pools: SearchPools,
     pub config: Arc<Config>,
     pub metrics: Metrics,
     /// Issues and verifies access tokens.

@@ -43,15 +43,27 @@ pub fn build_pool(config: &Config) -> anyhow::Result<Pool> {
     pool_with(config, "")
 }
 
-/// A second pool, for the nearest-first searches (by distance or by name similarity): its
-/// sessions plan each prepared statement once, for any values (`plan_cache_mode =
-/// force_generic_plan`). Those statements' best plan is the GiST nearest-first scan whatever the
-/// values, but PostgreSQL kept choosing a custom plan for them, planning every page again (a fifth
-/// of the database's time per geo page). Searches whose best plan depends on the values (name or
-/// update order) stay on the main pool, planned per call. Connections open on first use, so an
-/// instance that serves no such search opens none.
-pub fn build_generic_plan_pool(config: &Config) -> anyhow::Result<Pool> {
-    pool_with(config, "SET plan_cache_mode = force_generic_plan; ")
+/// The search's own connections, in two pools whose sessions differ only in how they plan
+/// prepared statements (connections open on first use):
+/// - `generic`: each statement is planned once, for any values (`plan_cache_mode =
+///   force_generic_plan`), for statements whose best plan does not depend on the values: the
+///   nearest-first pages (by distance or by name similarity: the GiST nearest-first scan) and the
+///   documents of every page. PostgreSQL otherwise kept choosing custom plans for the
+///   nearest-first pages, planning every page again (a fifth of the database's time per geo page).
+/// - `custom`: each statement is planned for its values on every call (`plan_cache_mode =
+///   force_custom_plan`), for the name- and update-ordered pages, whose best plan depends on the
+///   values (the generic-plan trap of `../shared/reference/search-performance.md`). Prepared all
+///   the same, so a page is one round trip, not a prepare, an execute and a close.
+pub struct SearchPools {
+    pub generic: Pool,
+    pub custom: Pool,
+}
+
+pub fn build_search_pools(config: &Config) -> anyhow::Result<SearchPools> {
+    Ok(SearchPools {
+        generic: pool_with(config, "SET plan_cache_mode = force_generic_plan; ")?,
+        custom: pool_with(config, "SET plan_cache_mode = force_custom_plan; ")?,
+    })
 }
 
 fn pool_with(config: &Config, setup: &'static str) -> anyhow::Result<Pool> {

@@ -712,3 +712,32 @@ async fn every_sort_pages_through_all_matches() {
         );
     }
 }
+
+/// The search's pools plan as documented: nearest-first pages and documents once per statement,
+/// name- and update-ordered pages for their values on every call (the generic-plan trap), and the
+/// main pool as PostgreSQL decides.
+#[tokio::test]
+async fn search_pools_plan_as_documented() {
+    use diesel::{QueryableByName, sql_types::Text};
+    use diesel_async::RunQueryDsl;
+
+    #[derive(QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = Text)]
+        plan_cache_mode: String,
+    }
+    let app = spawn_app().await;
+    let pools = &app.state.search_pools;
+    for (pool, expected) in [
+        (&pools.generic, "force_generic_plan"),
+        (&pools.custom, "force_custom_plan"),
+        (&app.state.pool, "auto"),
+    ] {
+        let mut conn = pool.get().await.expect("connection");
+        let mode: Mode = diesel::sql_query("SHOW plan_cache_mode")
+            .get_result(&mut conn)
+            .await
+            .expect("plan_cache_mode");
+        assert_eq!(mode.plan_cache_mode, expected);
+    }
+}

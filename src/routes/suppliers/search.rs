@@ -333,14 +333,8 @@ pub async fn list_suppliers(
         .as_deref()
         .map(|c| decode_cursor(&state.digest_key, &scope, c))
         .transpose()?;
-    // Nearest-first pages plan once per connection; the others per call (see `db::build_pool`).
-    let pool = match search.sort {
-        Sort::Distance | Sort::Relevance => &state.generic_plan_pool,
-        Sort::Name | Sort::UpdatedDesc => &state.pool,
-    };
-    let mut conn = pool.get().await?;
     let mut hits = search::page(
-        &mut conn,
+        &state.search_pools,
         &search.filters,
         &visibility,
         search.sort,
@@ -357,7 +351,7 @@ pub async fn list_suppliers(
         })
         .flatten();
     let ids: Vec<_> = hits.iter().map(|h| h.id).collect();
-    let mut records: HashMap<_, _> = search::records(&mut conn, &ids)
+    let mut records: HashMap<_, _> = search::records(&state.search_pools, &ids)
         .await?
         .into_iter()
         .map(|r| (r.id, r))
