@@ -40,7 +40,7 @@ for N in "${SIZES[@]}"; do
     psql "$PG/$DB" -qc "VACUUM ANALYZE"
   fi
   DATABASE_URL="$PG/$DB" LISTEN_ADDR="127.0.0.1:$PORT" RATE_LIMIT_PER_SECOND=0 RUST_LOG=warn \
-    DATABASE_POOL_SIZE=16 HTTP_WORKERS=2 "$BIN" serve 2>/tmp/sr-bench-serve.log &
+    DATABASE_POOL_SIZE=16 HTTP_WORKERS="${HTTP_WORKERS:-1}" "$BIN" serve 2>/tmp/sr-bench-serve.log &
   PID=$!
   trap 'kill $PID 2>/dev/null || true' EXIT
   for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
