@@ -9,7 +9,7 @@ use diesel::{
     pg::{Pg, PgValue},
     prelude::*,
     sql_types::{
-        Array, BigInt, Bool, Bpchar, Double, Int2, Int4, Jsonb, Nullable, Numeric, Text,
+        Array, BigInt, Bool, Bpchar, Date, Double, Int2, Int4, Jsonb, Nullable, Numeric, Text,
         Timestamptz, Uuid as SqlUuid,
     },
 };
@@ -357,7 +357,8 @@ pub async fn insert_parts(
     insert_parts_many(conn, &[(id, input)]).await
 }
 
-/// The parts of many suppliers, one statement per kind of part.
+/// The parts of many suppliers, one statement per kind of part, each as one array per column
+/// (see `insert_many`): a batch's size is never limited by PostgreSQL's 65,535 parameters.
 pub async fn insert_parts_many(
     conn: &mut AsyncPgConnection,
     suppliers: &[(Uuid, &SupplierInput)],
@@ -387,68 +388,91 @@ pub async fn insert_parts_many(
         .await?;
     }
     let today = Utc::now().date_naive();
-    let certifications: Vec<_> = suppliers
-        .iter()
-        .flat_map(|(id, input)| {
-            input.certifications.iter().enumerate().map(move |(i, c)| {
-                (
-                    supplier_certifications::supplier_id.eq(*id),
-                    supplier_certifications::position.eq(i as i16),
-                    supplier_certifications::scheme.eq(&c.scheme),
-                    supplier_certifications::number.eq(c.number.as_deref()),
-                    supplier_certifications::issuer.eq(c.issuer.as_deref()),
-                    supplier_certifications::issued_on.eq(c.issued_on),
-                    supplier_certifications::expires_on.eq(c.expires_on),
-                    supplier_certifications::status.eq(certificate_status(c.expires_on, today)),
-                )
-            })
-        })
-        .collect();
-    if !certifications.is_empty() {
-        diesel::insert_into(supplier_certifications::table)
-            .values(certifications)
-            .execute(conn)
-            .await?;
+    let mut certs = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut cert_dates = (Vec::new(), Vec::new(), Vec::new());
+    for (id, input) in suppliers {
+        for (i, c) in input.certifications.iter().enumerate() {
+            certs.0.push(*id);
+            certs.1.push(i as i16);
+            certs.2.push(c.scheme.as_str());
+            certs.3.push(c.number.as_deref());
+            certs.4.push(c.issuer.as_deref());
+            cert_dates.0.push(c.issued_on);
+            cert_dates.1.push(c.expires_on);
+            cert_dates.2.push(certificate_status(c.expires_on, today));
+        }
     }
-    let contacts: Vec<_> = suppliers
-        .iter()
-        .flat_map(|(id, input)| {
-            input.contacts.iter().enumerate().map(move |(i, c)| {
-                (
-                    supplier_contacts::supplier_id.eq(*id),
-                    supplier_contacts::position.eq(i as i16),
-                    supplier_contacts::name.eq(&c.name),
-                    supplier_contacts::role.eq(c.role.as_deref()),
-                    supplier_contacts::email.eq(c.email.as_deref()),
-                    supplier_contacts::phone.eq(c.phone.as_deref()),
-                )
-            })
-        })
-        .collect();
-    if !contacts.is_empty() {
-        diesel::insert_into(supplier_contacts::table)
-            .values(contacts)
-            .execute(conn)
-            .await?;
+    if !certs.0.is_empty() {
+        diesel::sql_query(
+            "INSERT INTO supplier_certifications (supplier_id, position, scheme, number, issuer,
+                                                  issued_on, expires_on, status)
+             SELECT * FROM unnest($1::uuid[], $2::int2[], $3::text[], $4::text[], $5::text[],
+                                  $6::date[], $7::date[], $8::text[])",
+        )
+        .bind::<Array<SqlUuid>, _>(certs.0)
+        .bind::<Array<Int2>, _>(certs.1)
+        .bind::<Array<Text>, _>(certs.2)
+        .bind::<Array<Nullable<Text>>, _>(certs.3)
+        .bind::<Array<Nullable<Text>>, _>(certs.4)
+        .bind::<Array<Nullable<Date>>, _>(cert_dates.0)
+        .bind::<Array<Nullable<Date>>, _>(cert_dates.1)
+        .bind::<Array<Text>, _>(cert_dates.2)
+        .execute(conn)
+        .await?;
     }
-    let refs: Vec<_> = suppliers
-        .iter()
-        .flat_map(|(id, input)| {
-            input.external_refs.iter().enumerate().map(move |(i, r)| {
-                (
-                    supplier_external_refs::supplier_id.eq(*id),
-                    supplier_external_refs::position.eq(i as i16),
-                    supplier_external_refs::system.eq(&r.system),
-                    supplier_external_refs::value.eq(&r.value),
-                )
-            })
-        })
-        .collect();
-    if !refs.is_empty() {
-        diesel::insert_into(supplier_external_refs::table)
-            .values(refs)
-            .execute(conn)
-            .await?;
+    let mut contacts = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for (id, input) in suppliers {
+        for (i, c) in input.contacts.iter().enumerate() {
+            contacts.0.push(*id);
+            contacts.1.push(i as i16);
+            contacts.2.push(c.name.as_str());
+            contacts.3.push(c.role.as_deref());
+            contacts.4.push(c.email.as_deref());
+            contacts.5.push(c.phone.as_deref());
+        }
+    }
+    if !contacts.0.is_empty() {
+        diesel::sql_query(
+            "INSERT INTO supplier_contacts (supplier_id, position, name, role, email, phone)
+             SELECT * FROM unnest($1::uuid[], $2::int2[], $3::text[], $4::text[], $5::text[],
+                                  $6::text[])",
+        )
+        .bind::<Array<SqlUuid>, _>(contacts.0)
+        .bind::<Array<Int2>, _>(contacts.1)
+        .bind::<Array<Text>, _>(contacts.2)
+        .bind::<Array<Nullable<Text>>, _>(contacts.3)
+        .bind::<Array<Nullable<Text>>, _>(contacts.4)
+        .bind::<Array<Nullable<Text>>, _>(contacts.5)
+        .execute(conn)
+        .await?;
+    }
+    let mut refs = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (id, input) in suppliers {
+        for (i, r) in input.external_refs.iter().enumerate() {
+            refs.0.push(*id);
+            refs.1.push(i as i16);
+            refs.2.push(r.system.as_str());
+            refs.3.push(r.value.as_str());
+        }
+    }
+    if !refs.0.is_empty() {
+        diesel::sql_query(
+            "INSERT INTO supplier_external_refs (supplier_id, position, system, value)
+             SELECT * FROM unnest($1::uuid[], $2::int2[], $3::text[], $4::text[])",
+        )
+        .bind::<Array<SqlUuid>, _>(refs.0)
+        .bind::<Array<Int2>, _>(refs.1)
+        .bind::<Array<Text>, _>(refs.2)
+        .bind::<Array<Text>, _>(refs.3)
+        .execute(conn)
+        .await?;
     }
     Ok(())
 }
