@@ -290,10 +290,13 @@ pub async fn record_attempt(
             Next::GiveUp => ("failed", now, Some(("active", "failing"))),
             Next::Gone => ("failed", now, None),
         };
-        diesel::update(
+        // Only from the state this attempt started in: if another worker has recorded an attempt
+        // since (this one's lease lapsed), this record must not move the delivery back.
+        let moved = diesel::update(
             webhook_deliveries::table
                 .filter(webhook_deliveries::id.eq(attempt.delivery))
-                .filter(webhook_deliveries::status.eq("pending")),
+                .filter(webhook_deliveries::status.eq("pending"))
+                .filter(webhook_deliveries::attempts.eq(attempt.number - 1)),
         )
         .set((
             webhook_deliveries::status.eq(status),
@@ -303,6 +306,9 @@ pub async fn record_attempt(
         ))
         .execute(conn)
         .await?;
+        if moved == 0 {
+            return Ok(());
+        }
         if let Some((from, to)) = endpoint {
             diesel::update(webhooks::table)
                 .filter(webhooks::id.eq(attempt.webhook))

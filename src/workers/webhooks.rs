@@ -177,15 +177,22 @@ impl Dispatcher {
         let deadline = started + self.lease.saturating_sub(Duration::from_secs(10));
         let mut pause = Duration::from_millis(200);
         loop {
-            let recorded = async {
-                let mut conn = self.pool.get().await?;
-                store::record_attempt(&mut conn, &attempt, next).await?;
-                anyhow::Ok(())
-            }
-            .await;
+            let left = deadline.saturating_duration_since(Instant::now());
+            let recorded = tokio::time::timeout(left, async {
+                let mut conn = self
+                    .pool
+                    .get()
+                    .await
+                    .map_err(|e| Unrecorded::Away(e.into()))?;
+                store::record_attempt(&mut conn, &attempt, next)
+                    .await
+                    .map_err(Unrecorded::of)
+            })
+            .await
+            .unwrap_or_else(|_| Err(Unrecorded::Away(anyhow::anyhow!("the lease ran out"))));
             match recorded {
                 Ok(()) => return Ok(()),
-                Err(e) if Instant::now() + pause < deadline => {
+                Err(Unrecorded::Away(e)) if Instant::now() + pause < deadline => {
                     tracing::warn!(
                         delivery = delivery.id,
                         error = %format!("{e:#}"),
@@ -194,7 +201,7 @@ impl Dispatcher {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_secs(2));
                 }
-                Err(e) => return Err(e),
+                Err(Unrecorded::Away(e) | Unrecorded::Refused(e)) => return Err(e),
             }
         }
     }
@@ -286,6 +293,34 @@ impl Dispatcher {
                 let wait = chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(24));
                 Next::RetryAt(Utc::now() + wait)
             }
+        }
+    }
+}
+
+/// Why an attempt could not be recorded: the database is away for now (worth trying again), or
+/// it refused the record (trying again would not help).
+enum Unrecorded {
+    Away(anyhow::Error),
+    Refused(anyhow::Error),
+}
+
+impl Unrecorded {
+    fn of(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        let away = match &e {
+            Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _) => true,
+            Error::DatabaseError(_, info) => {
+                let message = info.message();
+                message.starts_with("terminating connection")
+                    || message.starts_with("the database system is")
+            }
+            _ => false,
+        };
+        let e = anyhow::Error::new(e);
+        if away {
+            Self::Away(e)
+        } else {
+            Self::Refused(e)
         }
     }
 }

@@ -650,3 +650,59 @@ async fn two_dispatchers_share_the_outbox_and_rolled_back_changes_send_nothing()
             .any(|h| h.body.windows(11).any(|w| w == b"rolled back"))
     );
 }
+
+/// A worker whose lease lapsed records its attempt late: it never moves the delivery back from
+/// what a later claim recorded (here: it would have made a retry due at once).
+#[tokio::test]
+async fn a_late_record_does_not_undo_a_later_attempt() {
+    use db::webhooks::{Attempt, Next, claim_due, record_attempt};
+
+    let app = app_for_delivery("60").await;
+    let agency = app.user_with_role("agency").await;
+    let hook = registered(
+        &app,
+        &agency.token,
+        "http://127.0.0.1:9999/hook",
+        &["supplier.created"],
+    )
+    .await;
+    create_supplier(&app, &agency, "HOOK0009").await;
+    let mut conn = app.state.pool.get().await.unwrap();
+    // Worker A claims with a lease that lapses at once; worker B claims the same delivery.
+    let a = claim_due(&mut conn, 10, 0.0).await.unwrap();
+    assert_eq!(a.len(), 1);
+    let b = claim_due(&mut conn, 10, 60.0).await.unwrap();
+    assert_eq!((a[0].id, a[0].attempts), (b[0].id, b[0].attempts));
+    let attempt = |status: i16| Attempt {
+        delivery: a[0].id,
+        webhook: a[0].webhook_id,
+        number: a[0].attempts + 1,
+        response_status: Some(status),
+        outcome: "http_status",
+        duration_ms: 1,
+    };
+    // B's attempt fails and is recorded first: retry in a minute. Then A's record arrives, late,
+    // asking for a retry right away.
+    let in_a_minute = chrono::Utc::now() + chrono::Duration::seconds(60);
+    record_attempt(&mut conn, &attempt(503), Next::RetryAt(in_a_minute))
+        .await
+        .unwrap();
+    let now = chrono::Utc::now() - chrono::Duration::seconds(1);
+    record_attempt(&mut conn, &attempt(500), Next::RetryAt(now))
+        .await
+        .unwrap();
+    assert!(
+        claim_due(&mut conn, 10, 60.0).await.unwrap().is_empty(),
+        "the late record made the delivery due again"
+    );
+    let list = json_of(
+        &app,
+        &agency.token,
+        &format!("/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap()),
+    )
+    .await;
+    let delivery = &list["data"][0];
+    assert_eq!(delivery["status"], "pending", "{list}");
+    assert_eq!(delivery["attempts"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(delivery["attempts"][0]["response_status"], 503, "{list}");
+}
