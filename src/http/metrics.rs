@@ -4,17 +4,16 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     duration: HistogramVec,
-    pool_max: IntGauge,
+    pool_max: IntGaugeVec,
     pool_connections: IntGaugeVec,
-    pool_waiting: IntGauge,
+    pool_waiting: IntGaugeVec,
 }
 
 /// What the pool reports at scrape time.
@@ -43,17 +42,23 @@ impl Metrics {
             ]),
             labels,
         )?;
-        let pool_max = IntGauge::new(
-            "db_pool_max_connections",
-            "Largest number of database connections the pool may open",
+        let pool_max = IntGaugeVec::new(
+            Opts::new(
+                "db_pool_max_connections",
+                "Largest number of database connections the pool may open",
+            ),
+            &["pool"],
         )?;
         let pool_connections = IntGaugeVec::new(
             Opts::new("db_pool_connections", "Open database connections by state"),
-            &["state"],
+            &["pool", "state"],
         )?;
-        let pool_waiting = IntGauge::new(
-            "db_pool_waiting_requests",
-            "Requests waiting for a database connection",
+        let pool_waiting = IntGaugeVec::new(
+            Opts::new(
+                "db_pool_waiting_requests",
+                "Requests waiting for a database connection",
+            ),
+            &["pool"],
         )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(duration.clone()))?;
@@ -81,16 +86,22 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    /// The text exposition format, with the pool gauges read now.
-    pub fn render(&self, pool: PoolUse) -> String {
-        self.pool_max.set(pool.max_size as i64);
-        self.pool_connections
-            .with_label_values(&["in_use"])
-            .set(pool.in_use as i64);
-        self.pool_connections
-            .with_label_values(&["idle"])
-            .set(pool.idle as i64);
-        self.pool_waiting.set(pool.waiting as i64);
+    /// The text exposition format, with the gauges of each named pool read now.
+    pub fn render(&self, pools: &[(&str, PoolUse)]) -> String {
+        for (name, pool) in pools {
+            self.pool_max
+                .with_label_values(&[name])
+                .set(pool.max_size as i64);
+            self.pool_connections
+                .with_label_values(&[name, "in_use"])
+                .set(pool.in_use as i64);
+            self.pool_connections
+                .with_label_values(&[name, "idle"])
+                .set(pool.idle as i64);
+            self.pool_waiting
+                .with_label_values(&[name])
+                .set(pool.waiting as i64);
+        }
         let mut out = Vec::new();
         // Encoding into a Vec only fails on invalid metric data, which the typed API prevents.
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);

@@ -67,7 +67,8 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<StatusRespon
 }
 
 /// Prometheus metrics in the text exposition format: `http_requests_total` and
-/// `http_request_duration_seconds` by method, route and status; `db_pool_*` for the pool.
+/// `http_request_duration_seconds` by method, route and status; `db_pool_*` for each pool
+/// (`pool` = `main`, `search_generic`, `search_custom`).
 #[utoipa::path(
     operation_id = "ops_metrics",
     tag = "ops",
@@ -76,13 +77,20 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<StatusRespon
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let status = state.pool.status();
-    let text = state.metrics.render(PoolUse {
-        max_size: status.max_size,
-        in_use: status.size.saturating_sub(status.available),
-        idle: status.available,
-        waiting: status.waiting,
-    });
+    let use_of = |pool: &crate::db::Pool| {
+        let status = pool.status();
+        PoolUse {
+            max_size: status.max_size,
+            in_use: status.size.saturating_sub(status.available),
+            idle: status.available,
+            waiting: status.waiting,
+        }
+    };
+    let text = state.metrics.render(&[
+        ("main", use_of(&state.pool)),
+        ("search_generic", use_of(&state.search_pools.generic)),
+        ("search_custom", use_of(&state.search_pools.custom)),
+    ]);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text)

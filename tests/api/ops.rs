@@ -183,9 +183,16 @@ async fn metrics_count_requests_by_route_pattern_and_status_and_report_the_pool(
     line(
         r#"http_request_duration_seconds_bucket{method="GET",route="/readyz",status="200",le="0.005"}"#,
     );
-    assert!(line("db_pool_max_connections ").ends_with(" 4"));
-    line(r#"db_pool_connections{state="idle"}"#);
-    line("db_pool_waiting_requests ");
+    for pool in ["main", "search_generic", "search_custom"] {
+        assert!(
+            line(&format!(r#"db_pool_max_connections{{pool="{pool}"}} "#)).ends_with(" 4"),
+            "{pool}"
+        );
+        line(&format!(
+            r#"db_pool_connections{{pool="{pool}",state="idle"}}"#
+        ));
+        line(&format!(r#"db_pool_waiting_requests{{pool="{pool}"}} "#));
+    }
 }
 
 #[tokio::test]
