@@ -47,13 +47,14 @@ pub fn build_pool(config: &Config) -> anyhow::Result<Pool> {
 /// prepared statements (connections open on first use):
 /// - `generic`: each statement is planned once, for any values (`plan_cache_mode =
 ///   force_generic_plan`), for statements whose best plan does not depend on the values: the
-///   nearest-first pages (by distance or by name similarity: the GiST nearest-first scan) and the
-///   documents of every page. PostgreSQL otherwise kept choosing custom plans for the
-///   nearest-first pages, planning every page again (a fifth of the database's time per geo page).
+///   documents of every page, and nearest-first pages (by distance or by name similarity) with no
+///   other filter (the GiST nearest-first scan; see `search::plans_once`). PostgreSQL otherwise
+///   kept choosing custom plans for those pages, planning every page again (a fifth of the
+///   database's time per geo page).
 /// - `custom`: each statement is planned for its values on every call (`plan_cache_mode =
-///   force_custom_plan`), for the name- and update-ordered pages, whose best plan depends on the
-///   values (the generic-plan trap of `../shared/reference/search-performance.md`). Prepared all
-///   the same, so a page is one round trip, not a prepare, an execute and a close.
+///   force_custom_plan`), for every other page, whose best plan depends on the values (the
+///   generic-plan trap of `../shared/reference/search-performance.md`). Prepared all the same, so
+///   a page is one round trip, not a prepare, an execute and a close.
 pub struct SearchPools {
     pub generic: Pool,
     pub custom: Pool,
