@@ -367,6 +367,21 @@ impl From<crate::db::search::SearchError> for ApiError {
     }
 }
 
+/// Whether a database error goes away on retry: the connection was lost or closed, the
+/// transaction lost a serialization conflict, or the server gave up on the statement (the same
+/// cases that answer 503 above).
+pub fn is_retryable(err: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind as Kind, Error};
+    match err {
+        Error::DatabaseError(
+            Kind::UnableToSendCommand | Kind::ClosedConnection | Kind::SerializationFailure,
+            _,
+        ) => true,
+        Error::DatabaseError(Kind::Unknown, info) => is_transient(info.message()),
+        _ => false,
+    }
+}
+
 /// Server messages of errors that go away on retry: statement timeout, shutdown, deadlock.
 fn is_transient(message: &str) -> bool {
     [

@@ -306,21 +306,10 @@ enum Unrecorded {
 
 impl Unrecorded {
     fn of(e: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind as Kind, Error};
-        let away = match &e {
-            Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _) => true,
-            Error::DatabaseError(_, info) => {
-                let message = info.message();
-                message.starts_with("terminating connection")
-                    || message.starts_with("the database system is")
-            }
-            _ => false,
-        };
-        let e = anyhow::Error::new(e);
-        if away {
-            Self::Away(e)
+        if crate::error::is_retryable(&e) {
+            Self::Away(e.into())
         } else {
-            Self::Refused(e)
+            Self::Refused(e.into())
         }
     }
 }
