@@ -16,36 +16,9 @@ use actix_web::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use crate::domain::FieldError;
+
 pub const PROBLEM_JSON: &str = "application/problem+json";
-
-/// One rule broken by one field or parameter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct FieldError {
-    /// Where the problem is: a JSON path into the body (`contacts[0].email`), or a query
-    /// parameter's name.
-    #[schema(example = "contacts[0].email")]
-    pub field: String,
-    /// A stable, machine-readable code for the rule (`required`, `unknown_field`, `invalid_type`, …).
-    #[schema(example = "email")]
-    pub code: String,
-    /// A sentence for people.
-    #[schema(example = "not a valid e-mail address")]
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-}
 
 /// An RFC 9457 problem document, the body of every error response.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

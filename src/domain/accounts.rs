@@ -2,7 +2,7 @@
 
 use validator::ValidateEmail;
 
-use crate::error::FieldError;
+use super::FieldError;
 
 pub const PASSWORD_MIN_CHARS: usize = 12;
 pub const PASSWORD_MAX_CHARS: usize = 1024;

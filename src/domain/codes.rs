@@ -1,7 +1,7 @@
 //! Standard codes: ISO 3166-1 alpha-2 countries and ISO 3166-2 subdivisions (data from the
 //! `rust_iso3166` crate, which `db::reference::sync_iso3166` also copies into the database).
 
-use crate::error::FieldError;
+use super::FieldError;
 
 /// Whether `code` is an assigned ISO 3166-1 alpha-2 code, in upper case (`MX`).
 pub fn is_country(code: &str) -> bool {

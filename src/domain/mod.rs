@@ -3,7 +3,11 @@
 
 pub mod accounts;
 pub mod codes;
+pub mod field_error;
 pub mod size;
+pub mod status;
 pub mod supplier;
 pub mod tax_id;
 pub mod webhook;
+
+pub use field_error::FieldError;

@@ -12,12 +12,12 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use validator::ValidateEmail;
 
+use super::FieldError;
 use super::{
     codes::is_country,
     size::Sector,
     tax_id::{self, TaxId},
 };
-use crate::error::FieldError;
 
 /// A point on the map (WGS 84 degrees).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
