@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod codes;
 pub mod field_error;
+pub mod import;
 pub mod size;
 pub mod status;
 pub mod supplier;

@@ -125,43 +125,8 @@ fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
     }
 }
 
-/// serde's messages are "unknown field `x`, expected …", "missing field `x`", "invalid type: …",
-/// each followed by " at line L column C".
 fn data_error(path: &str, err: &serde_json::Error) -> FieldError {
-    let full = err.to_string();
-    let message = full
-        .rfind(" at line ")
-        .map_or(full.as_str(), |at| &full[..at]);
-    let base = if path == "." { "" } else { path };
-    let join = |name: &str| {
-        if base.is_empty() || base == name || base.ends_with(&format!(".{name}")) {
-            if base.is_empty() {
-                name.to_owned()
-            } else {
-                base.to_owned()
-            }
-        } else {
-            format!("{base}.{name}")
-        }
-    };
-    let quoted = |m: &str| m.split('`').nth(1).map(str::to_owned);
-    if let Some(name) = message.strip_prefix("unknown field ").and_then(quoted) {
-        return FieldError::new(
-            join(&name),
-            "unknown_field",
-            "is not a field of this resource (or is set by the server)",
-        );
-    }
-    if let Some(name) = message.strip_prefix("missing field ").and_then(quoted) {
-        return FieldError::new(join(&name), "required", "is required");
-    }
-    let field = if base.is_empty() { "body" } else { base };
-    let code = if message.starts_with("invalid type") {
-        "invalid_type"
-    } else {
-        "invalid"
-    };
-    FieldError::new(field, code, message)
+    FieldError::from_serde(path, err)
 }
 
 /// For merge-patch fields: absent → `None`, `null` → `Some(None)`, a value → `Some(Some(v))`.

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod capabilities;
 pub mod clients;
 pub mod events;
+pub mod imports;
 pub mod ops;
 pub mod reference;
 pub mod stats;
@@ -62,8 +63,8 @@ fn v1(cfg: &mut ServiceConfig) {
         .service(webhooks::get_webhook)
         .service(webhooks::delete_webhook)
         .service(webhooks::list_deliveries)
-        .service(suppliers::import::create_import)
-        .service(suppliers::import::get_import)
+        .service(imports::create_import)
+        .service(imports::get_import)
         .service(stats::coverage)
         .service(stats::summary);
 }

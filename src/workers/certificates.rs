@@ -7,9 +7,12 @@ use diesel_async::AsyncConnection;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::db::{
-    Pool,
-    suppliers::{self as store, Actor, AuditEntry},
+use crate::{
+    db::{
+        Pool,
+        suppliers::{self as store, Actor, Author, RowWrite, SupplierChange, WriteError},
+    },
+    domain::status::EventType,
 };
 
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
@@ -61,33 +64,23 @@ async fn move_all(
     let mut outcome = Outcome::default();
     for supplier in store::suppliers_with_due_certificates(conn, today).await? {
         let moved = conn
-            .transaction(async |conn| -> Result<usize, diesel::result::Error> {
-                let mut certificates = store::refresh_certificates_of(conn, supplier, today).await?;
+            .transaction(async |conn| -> Result<usize, WriteError> {
+                let (version, mut certificates) =
+                    store::refresh_certificates_of(conn, supplier, today).await?;
                 if certificates.is_empty() {
                     return Ok(0);
                 }
                 certificates.sort_by_key(|c| c.position);
-                let mut audit = serde_json::Map::new();
-                for c in &certificates {
-                    audit.insert(
-                        format!("certifications[{}].status", c.position),
-                        json!([c.old_status, c.new_status]),
-                    );
-                }
-                let version = store::bump_version(conn, supplier).await?;
-                store::insert_audit(conn, &AuditEntry {
-                    supplier,
+                let author = Author {
                     actor: &actor,
-                    action: "certificates_expiry",
                     request_id: None,
-                    changes: audit.into(),
-                })
+                };
+                store::record(
+                    conn,
+                    author,
+                    expiry_change(supplier, version + 1, &certificates),
+                )
                 .await?;
-                let moved: Vec<_> = certificates
-                    .iter()
-                    .map(|c| json!({ "position": c.position, "from": c.old_status, "to": c.new_status }))
-                    .collect();
-                store::insert_event(conn, "supplier.updated", supplier, &json!({ "version": version, "changed": ["certifications"], "certificates": moved })).await?;
                 Ok(certificates.len())
             })
             .await
@@ -98,4 +91,32 @@ async fn move_all(
         }
     }
     Ok(outcome)
+}
+
+/// The change the job records for one supplier whose certificates moved.
+fn expiry_change(
+    supplier: uuid::Uuid,
+    version: i32,
+    certificates: &[store::CertificateChange],
+) -> SupplierChange<'static> {
+    let mut audit = serde_json::Map::new();
+    for c in certificates {
+        audit.insert(
+            format!("certifications[{}].status", c.position),
+            json!([c.old_status, c.new_status]),
+        );
+    }
+    let moved: Vec<_> = certificates
+        .iter()
+        .map(|c| json!({ "position": c.position, "from": c.old_status, "to": c.new_status }))
+        .collect();
+    SupplierChange {
+        supplier,
+        version,
+        write: RowWrite::Version,
+        action: "certificates_expiry",
+        audit: audit.into(),
+        event: EventType::SupplierUpdated,
+        data: json!({ "version": version, "changed": ["certifications"], "certificates": moved }),
+    }
 }

@@ -6,9 +6,8 @@ use std::time::Duration;
 use diesel_async::AsyncConnection;
 use reqwest::Method;
 use serde_json::{Value, json};
-use supplier_registry::db::suppliers::insert_event;
 
-use crate::helpers::{TestApp, assert_problem, spawn_app};
+use crate::helpers::{TestApp, assert_problem, record_event, spawn_app};
 
 async fn feed(app: &TestApp, token: &str, after: i64) -> Value {
     let resp = app
@@ -144,13 +143,7 @@ async fn a_poller_never_misses_an_event_of_a_slow_transaction() {
         let mut slow = app.db.connect().await;
         let slow_tx = tokio::spawn(async move {
             slow.transaction(async |conn| {
-                insert_event(
-                    conn,
-                    "supplier.updated",
-                    supplier,
-                    &json!({ "round": round, "speed": "slow" }),
-                )
-                .await?;
+                record_event(conn, supplier, &json!({ "round": round, "speed": "slow" })).await?;
                 tokio::time::sleep(Duration::from_millis(400)).await;
                 Ok::<_, diesel::result::Error>(())
             })
@@ -162,13 +155,7 @@ async fn a_poller_never_misses_an_event_of_a_slow_transaction() {
             fast_txs.push(tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(50 + 50 * n)).await;
                 fast.transaction(async |conn| {
-                    insert_event(
-                        conn,
-                        "supplier.updated",
-                        supplier,
-                        &json!({ "round": round, "speed": "fast" }),
-                    )
-                    .await
+                    record_event(conn, supplier, &json!({ "round": round, "speed": "fast" })).await
                 })
                 .await
             }));

@@ -539,3 +539,48 @@ pub async fn exec(db: &TestDb, sql: &str) {
         .await
         .expect("exec sql");
 }
+
+/// Records a change of `supplier` that moves only its version, with `data` as its event's data,
+/// through the service's one write path (row, audit entry, event and outbox): for the tests of
+/// the feed's order and of the webhook outbox, which need events written at chosen moments.
+pub async fn record_event(
+    conn: &mut AsyncPgConnection,
+    supplier: uuid::Uuid,
+    data: &serde_json::Value,
+) -> Result<(), diesel::result::Error> {
+    use supplier_registry::{
+        db::suppliers::{Actor, Author, RowWrite, SupplierChange, WriteError, record},
+        domain::status::EventType,
+    };
+    #[derive(diesel::QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = diesel::sql_types::Int4)]
+        version: i32,
+    }
+    let now: Version = diesel::sql_query("SELECT version FROM suppliers WHERE id = $1")
+        .bind::<diesel::sql_types::Uuid, _>(supplier)
+        .get_result(conn)
+        .await?;
+    let actor = Actor {
+        kind: "system",
+        id: None,
+        name: "test".into(),
+    };
+    let change = SupplierChange {
+        supplier,
+        version: now.version + 1,
+        write: RowWrite::Version,
+        action: "test",
+        audit: serde_json::json!({}),
+        event: EventType::SupplierUpdated,
+        data: data.clone(),
+    };
+    let author = Author {
+        actor: &actor,
+        request_id: None,
+    };
+    record(conn, author, change).await.map_err(|e| match e {
+        WriteError::Database(e) => e,
+        WriteError::DuplicateTaxId => diesel::result::Error::RollbackTransaction,
+    })
+}

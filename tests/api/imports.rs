@@ -267,7 +267,7 @@ async fn an_import_left_by_a_dead_worker_resumes_with_the_batches_not_committed(
     let app = spawn_app().await;
     let admin = app.user_with_role("admin").await;
     // Two batches: a full one and one row.
-    let full = supplier_registry::routes::suppliers::import::BATCH_ROWS;
+    let full = supplier_registry::workers::imports::BATCH_ROWS;
     let mut csv = String::from("legal_name,tax_id,country,sector,employees\n");
     for i in 0..=full {
         csv.push_str(&format!("Fila {i},GT{i:06},GT,services,3\n"));

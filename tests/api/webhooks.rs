@@ -11,12 +11,12 @@ use diesel_async::AsyncConnection;
 use reqwest::Method;
 use serde_json::{Value, json};
 use supplier_registry::{
-    db::{self, suppliers::insert_event},
+    db,
     workers::webhooks::{Dispatcher, spawn},
 };
 
 use crate::{
-    helpers::{TestApp, TestUser, assert_problem, spawn_app, spawn_app_with},
+    helpers::{TestApp, TestUser, assert_problem, record_event, spawn_app, spawn_app_with},
     receiver::{Answer, Receiver, verify},
 };
 
@@ -607,22 +607,14 @@ async fn two_dispatchers_share_the_outbox_and_rolled_back_changes_send_nothing()
 
     let mut conn = app.db.connect().await;
     for i in 0..150 {
-        conn.transaction(async |c| {
-            insert_event(c, "supplier.updated", supplier, &json!({ "n": i })).await
-        })
-        .await
-        .unwrap();
+        conn.transaction(async |c| record_event(c, supplier, &json!({ "n": i })).await)
+            .await
+            .unwrap();
     }
     // A rolled-back change leaves no event and no delivery.
     let rolled_back: Result<(), diesel::result::Error> = conn
         .transaction(async |c| {
-            insert_event(
-                c,
-                "supplier.updated",
-                supplier,
-                &json!({ "n": "rolled back" }),
-            )
-            .await?;
+            record_event(c, supplier, &json!({ "n": "rolled back" })).await?;
             Err(diesel::result::Error::RollbackTransaction)
         })
         .await;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{is_owner, not_found, view_of};
+use super::view::{is_owner, not_found, view_of};
 use crate::{
     auth::{Principal, Role},
     db::suppliers::{self as store, AuditRow},

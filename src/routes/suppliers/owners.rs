@@ -6,13 +6,17 @@ use diesel_async::AsyncConnection;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{actor, check_agency_country, not_found};
+use super::{
+    update::write_failed,
+    view::{actor, check_agency_country, not_found},
+};
 use crate::{
     auth::{Principal, Role, Scope},
     db::{
         accounts,
-        suppliers::{self as store, AuditEntry},
+        suppliers::{self as store, Author, RowWrite, SupplierChange},
     },
+    domain::status::EventType,
     error::{ApiError, FieldError},
     http::RequestId,
     state::AppState,
@@ -40,58 +44,61 @@ async fn change_owner(
         let owners = record.owners.clone();
         let is_owner = owners.contains(&user);
         if add {
-            let account = accounts::find_user(conn, user).await?;
-            match account {
-                Some(u) if u.role == "supplier" => {}
-                Some(_) => {
-                    return Err(ApiError::unprocessable(vec![FieldError::new(
-                        "user_id",
-                        "role",
-                        "must be a user with the `supplier` role",
-                    )]));
-                }
-                None => return Err(ApiError::NotFound("No such user.".into())),
-            }
+            check_can_own(conn, user).await?;
             if is_owner {
                 return Ok(());
             }
-            store::add_owner(conn, supplier, user).await?;
-        } else {
-            if !is_owner {
-                return Err(ApiError::NotFound(
-                    "That user is not an owner of this supplier.".into(),
-                ));
-            }
-            store::remove_owner(conn, supplier, user).await?;
+        } else if !is_owner {
+            return Err(ApiError::NotFound(
+                "That user is not an owner of this supplier.".into(),
+            ));
         }
         let mut after: Vec<Uuid> = owners.iter().copied().filter(|o| *o != user).collect();
         if add {
             after.push(user);
             after.sort();
         }
-        store::insert_audit(
-            conn,
-            &AuditEntry {
-                supplier,
-                actor: &actor(&principal),
-                action: if add { "add_owner" } else { "remove_owner" },
-                request_id: Some(request_id.as_str()),
-                changes: json!({ "owners": [owners, after] }),
-            },
-        )
-        .await?;
         // Owners are not part of the document, so its version stays; the feed still says so.
-        store::insert_event(
-            conn,
-            "supplier.updated",
+        let change = SupplierChange {
             supplier,
-            &json!({ "version": record.version, "changed": ["owners"] }),
-        )
-        .await?;
+            version: record.version,
+            write: if add {
+                RowWrite::AddOwner(user)
+            } else {
+                RowWrite::RemoveOwner(user)
+            },
+            action: if add { "add_owner" } else { "remove_owner" },
+            audit: json!({ "owners": [owners, after] }),
+            event: EventType::SupplierUpdated,
+            data: json!({ "version": record.version, "changed": ["owners"] }),
+        };
+        let author = Author {
+            actor: &actor(&principal),
+            request_id: Some(request_id.as_str()),
+        };
+        store::record(conn, author, change)
+            .await
+            .map_err(write_failed)?;
         Ok(())
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Only `supplier` users own suppliers.
+async fn check_can_own(
+    conn: &mut diesel_async::AsyncPgConnection,
+    user: Uuid,
+) -> Result<(), ApiError> {
+    match accounts::find_user(conn, user).await? {
+        Some(u) if u.role == "supplier" => Ok(()),
+        Some(_) => Err(ApiError::unprocessable(vec![FieldError::new(
+            "user_id",
+            "role",
+            "must be a user with the `supplier` role",
+        )])),
+        None => Err(ApiError::NotFound("No such user.".into())),
+    }
 }
 
 /// Add an owner.

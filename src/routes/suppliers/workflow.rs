@@ -4,25 +4,30 @@
 //! 409 naming the current state. The supplier row is locked for the transition, so two concurrent
 //! transitions cannot both win.
 
-use actix_web::{HttpResponse, http::header, post, web};
+use actix_web::{HttpResponse, post, web};
 use chrono::Utc;
 use diesel_async::AsyncConnection;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    SupplierDocument, View, actor, check_agency_country, document, is_owner, not_found, view_of,
+    update::write_failed,
+    view::{
+        SupplierDocument, actor, check_agency_country, is_owner, not_found, ok_with_etag, reread,
+        view_of,
+    },
 };
 use crate::{
     auth::{Principal, Role, Scope},
-    db::suppliers::{self as store, AuditEntry},
-    error::{ApiError, FieldError},
-    http::{
-        JsonBody, RequestId,
-        etag::{OptionalIfMatch, etag},
+    db::suppliers::{self as store, Author, RowWrite, StatusColumns, SupplierChange},
+    domain::{
+        FieldError,
+        status::{EventType, SupplierStatus, Transition},
     },
+    error::ApiError,
+    http::{JsonBody, RequestId, etag::OptionalIfMatch},
     state::AppState,
 };
 
@@ -37,42 +42,6 @@ pub struct ReasonRequest {
         example = "The tax certificate does not match the legal name."
     )]
     pub reason: String,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Transition {
-    Submit,
-    Verify,
-    Reject,
-    Suspend,
-    Reinstate,
-}
-
-impl Transition {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Submit => "submit",
-            Self::Verify => "verify",
-            Self::Reject => "reject",
-            Self::Suspend => "suspend",
-            Self::Reinstate => "reinstate",
-        }
-    }
-
-    /// The states it leaves from, and the state it goes to.
-    fn edge(self) -> (&'static [&'static str], &'static str) {
-        match self {
-            Self::Submit => (&["draft", "rejected"], "pending"),
-            Self::Verify => (&["pending"], "verified"),
-            Self::Reject => (&["pending"], "rejected"),
-            Self::Suspend => (&["verified"], "suspended"),
-            Self::Reinstate => (&["suspended"], "verified"),
-        }
-    }
-
-    fn needs_reason(self) -> bool {
-        matches!(self, Self::Reject | Self::Suspend)
-    }
 }
 
 /// Who may make `transition` on `record` (the row is already read): 404 for a supplier the caller
@@ -119,6 +88,8 @@ fn reason_of(transition: Transition, body: &JsonBody) -> Result<Option<String>, 
     Ok(Some(reason))
 }
 
+/// One transition, for the handlers below: roles and scope, then, on the locked row, who may act,
+/// the reason, `If-Match` and the state it leaves from.
 async fn transition(
     transition: Transition,
     principal: Principal,
@@ -128,16 +99,12 @@ async fn transition(
     if_match: OptionalIfMatch,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let roles: &[Role] = match transition {
-        Transition::Submit => &[Role::Supplier, Role::Admin],
-        _ => &[Role::Agency, Role::Admin],
+    let (roles, scope): (&[Role], Scope) = match transition {
+        Transition::Submit => (&[Role::Supplier, Role::Admin], Scope::Write),
+        _ => (&[Role::Agency, Role::Admin], Scope::Verify),
     };
     principal.require_role(roles)?;
-    principal.require_scope(if matches!(transition, Transition::Submit) {
-        Scope::Write
-    } else {
-        Scope::Verify
-    })?;
+    principal.require_scope(scope)?;
     let mut conn = state.pool.get().await?;
     let doc = conn
         .transaction(async |conn| -> Result<SupplierDocument, ApiError> {
@@ -149,140 +116,255 @@ async fn transition(
             if let Some(tag) = &if_match.0 {
                 tag.check(record.version)?;
             }
-            let (from, to) = transition.edge();
-            if !from.contains(&record.status.as_str()) {
-                return Err(ApiError::conflict(format!(
-                    "Cannot {} a supplier that is `{}`; it must be {}.",
-                    transition.name(),
-                    record.status,
-                    from.iter()
-                        .map(|s| format!("`{s}`"))
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                )));
-            }
-            let verified_at = if to == "verified" {
-                Some(Utc::now())
-            } else {
-                record.verified_at
+            let change = moved(transition, &record, reason.as_deref())?;
+            let author = Author {
+                actor: &actor(&principal),
+                request_id: Some(request_id.as_str()),
             };
-            let version = record.version + 1;
-            store::set_status(conn, id, to, reason.as_deref(), verified_at, version).await?;
-            let mut changes = json!({ "status": [record.status, to] });
-            if record.status_reason.as_deref() != reason.as_deref() {
-                changes["status_reason"] = json!([record.status_reason, reason]);
-            }
-            if verified_at != record.verified_at {
-                changes["verified_at"] = json!([record.verified_at, verified_at]);
-            }
-            store::insert_audit(
-                conn,
-                &AuditEntry {
-                    supplier: id,
-                    actor: &actor(&principal),
-                    action: transition.name(),
-                    request_id: Some(request_id.as_str()),
-                    changes,
-                },
-            )
-            .await?;
-            let data: Value =
-                json!({ "version": version, "from": record.status, "to": to, "reason": reason });
-            store::insert_event(conn, "supplier.status_changed", id, &data).await?;
-            let record = store::find_record(conn, id, false)
-                .await?
-                .ok_or_else(not_found)?;
-            document(record, View::Full)
+            store::record(conn, author, change)
+                .await
+                .map_err(write_failed)?;
+            reread(conn, id).await
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(doc.version)))
-        .json(doc))
+    Ok(ok_with_etag(&doc))
 }
 
-macro_rules! transition_handler {
-    ($fn_name:ident, $path:literal, $variant:ident, $op:literal, $summary:literal, $doc:literal, $roles:tt, $from:literal $(, $body:ident)?) => {
-        #[doc = $summary]
-        #[doc = ""]
-        #[doc = $doc]
-        #[utoipa::path(
-            operation_id = $op,
-            tag = "suppliers",
-            params(
-                ("id" = Uuid, Path, description = "The supplier's id"),
-                ("If-Match" = Option<String>, Header, description = "Checked when sent: the current ETag")
-            ),
-            $(request_body = $body,)?
-            responses(
-                (status = 200, description = "Done; the supplier as it is now.", body = SupplierDocument, headers(("ETag" = String, description = "New version tag"))),
-                (status = 409, description = $from, body = crate::error::Problem, content_type = "application/problem+json"),
-                (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json")
-            ),
-            security(("bearer" = $roles))
-        )]
-        #[post($path)]
-        pub async fn $fn_name(
-            principal: Principal,
-            state: web::Data<AppState>,
-            request_id: RequestId,
-            id: web::Path<Uuid>,
-            if_match: OptionalIfMatch,
-            body: JsonBody,
-        ) -> Result<HttpResponse, ApiError> {
-            transition(Transition::$variant, principal, state, request_id, *id, if_match, body).await
-        }
+/// The change `transition` makes to `record`, or 409 naming its state when it cannot start there.
+fn moved<'a>(
+    transition: Transition,
+    record: &store::SupplierRecord,
+    reason: Option<&'a str>,
+) -> Result<SupplierChange<'a>, ApiError> {
+    let from = record.status;
+    let Some(to) = transition.apply(from) else {
+        let allowed: Vec<String> = transition.from().iter().map(|s| format!("`{s}`")).collect();
+        return Err(ApiError::conflict(format!(
+            "Cannot {} a supplier that is `{from}`; it must be {}.",
+            transition.name(),
+            allowed.join(" or ")
+        )));
     };
+    let verified_at = match to {
+        SupplierStatus::Verified => Some(Utc::now()),
+        _ => record.verified_at,
+    };
+    let mut audit = json!({ "status": [from, to] });
+    if record.status_reason.as_deref() != reason {
+        audit["status_reason"] = json!([record.status_reason, reason]);
+    }
+    if verified_at != record.verified_at {
+        audit["verified_at"] = json!([record.verified_at, verified_at]);
+    }
+    let version = record.version + 1;
+    Ok(SupplierChange {
+        supplier: record.id,
+        version,
+        write: RowWrite::Status(StatusColumns {
+            status: to,
+            reason,
+            verified_at,
+        }),
+        action: transition.name(),
+        audit,
+        event: EventType::SupplierStatusChanged,
+        data: json!({ "version": version, "from": from, "to": to, "reason": reason }),
+    })
 }
 
-transition_handler!(
-    submit_supplier,
-    "/suppliers/{id}/submit",
-    Submit,
-    "suppliers_submit",
-    "Submit for verification.",
-    "Owners (and admins): `draft` or `rejected` → `pending`. No body.",
-    ["supplier", "admin"],
-    "The supplier is not `draft` or `rejected` (the detail names its state)."
-);
-transition_handler!(
-    verify_supplier,
-    "/suppliers/{id}/verify",
-    Verify,
-    "suppliers_verify",
-    "Verify.",
-    "Agencies (in their countries) and admins, scope `verify`: `pending` → `verified`; sets `verified_at`. No body.",
-    ["agency", "admin"],
-    "The supplier is not `pending` (the detail names its state)."
-);
-transition_handler!(
-    reject_supplier,
-    "/suppliers/{id}/reject",
-    Reject,
-    "suppliers_reject",
-    "Reject.",
-    "Agencies (in their countries) and admins, scope `verify`: `pending` → `rejected`, with a `reason` (becomes `status_reason`).",
-    ["agency", "admin"],
-    "The supplier is not `pending` (the detail names its state).",
-    ReasonRequest
-);
-transition_handler!(
-    suspend_supplier,
-    "/suppliers/{id}/suspend",
-    Suspend,
-    "suppliers_suspend",
-    "Suspend.",
-    "Agencies (in their countries) and admins, scope `verify`: `verified` → `suspended`, with a `reason`.",
-    ["agency", "admin"],
-    "The supplier is not `verified` (the detail names its state).",
-    ReasonRequest
-);
-transition_handler!(
-    reinstate_supplier,
-    "/suppliers/{id}/reinstate",
-    Reinstate,
-    "suppliers_reinstate",
-    "Reinstate.",
-    "Agencies (in their countries) and admins, scope `verify`: `suspended` → `verified`. No body.",
-    ["agency", "admin"],
-    "The supplier is not `suspended` (the detail names its state)."
-);
+/// Submit for verification.
+///
+/// Owners (and admins): `draft` or `rejected` → `pending`. No body.
+#[utoipa::path(
+    operation_id = "suppliers_submit",
+    tag = "suppliers",
+    params(
+        ("id" = Uuid, Path, description = "The supplier's id"),
+        ("If-Match" = Option<String>, Header, description = "Checked when sent: the current ETag")
+    ),
+    responses(
+        (status = 200, description = "Done; the supplier as it is now.", body = SupplierDocument, headers(("ETag" = String, description = "New version tag"))),
+        (status = 409, description = "The supplier is not `draft` or `rejected` (the detail names its state).", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = ["supplier", "admin"]))
+)]
+#[post("/suppliers/{id}/submit")]
+pub async fn submit_supplier(
+    principal: Principal,
+    state: web::Data<AppState>,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+    if_match: OptionalIfMatch,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    transition(
+        Transition::Submit,
+        principal,
+        state,
+        request_id,
+        id,
+        if_match,
+        body,
+    )
+    .await
+}
+
+/// Verify.
+///
+/// Agencies (in their countries) and admins, scope `verify`: `pending` → `verified`; sets `verified_at`. No body.
+#[utoipa::path(
+    operation_id = "suppliers_verify",
+    tag = "suppliers",
+    params(
+        ("id" = Uuid, Path, description = "The supplier's id"),
+        ("If-Match" = Option<String>, Header, description = "Checked when sent: the current ETag")
+    ),
+    responses(
+        (status = 200, description = "Done; the supplier as it is now.", body = SupplierDocument, headers(("ETag" = String, description = "New version tag"))),
+        (status = 409, description = "The supplier is not `pending` (the detail names its state).", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = ["agency", "admin"]))
+)]
+#[post("/suppliers/{id}/verify")]
+pub async fn verify_supplier(
+    principal: Principal,
+    state: web::Data<AppState>,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+    if_match: OptionalIfMatch,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    transition(
+        Transition::Verify,
+        principal,
+        state,
+        request_id,
+        id,
+        if_match,
+        body,
+    )
+    .await
+}
+
+/// Reject.
+///
+/// Agencies (in their countries) and admins, scope `verify`: `pending` → `rejected`, with a `reason` (becomes `status_reason`).
+#[utoipa::path(
+    operation_id = "suppliers_reject",
+    tag = "suppliers",
+    params(
+        ("id" = Uuid, Path, description = "The supplier's id"),
+        ("If-Match" = Option<String>, Header, description = "Checked when sent: the current ETag")
+    ),
+    request_body = ReasonRequest,
+    responses(
+        (status = 200, description = "Done; the supplier as it is now.", body = SupplierDocument, headers(("ETag" = String, description = "New version tag"))),
+        (status = 409, description = "The supplier is not `pending` (the detail names its state).", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = ["agency", "admin"]))
+)]
+#[post("/suppliers/{id}/reject")]
+pub async fn reject_supplier(
+    principal: Principal,
+    state: web::Data<AppState>,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+    if_match: OptionalIfMatch,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    transition(
+        Transition::Reject,
+        principal,
+        state,
+        request_id,
+        id,
+        if_match,
+        body,
+    )
+    .await
+}
+
+/// Suspend.
+///
+/// Agencies (in their countries) and admins, scope `verify`: `verified` → `suspended`, with a `reason`.
+#[utoipa::path(
+    operation_id = "suppliers_suspend",
+    tag = "suppliers",
+    params(
+        ("id" = Uuid, Path, description = "The supplier's id"),
+        ("If-Match" = Option<String>, Header, description = "Checked when sent: the current ETag")
+    ),
+    request_body = ReasonRequest,
+    responses(
+        (status = 200, description = "Done; the supplier as it is now.", body = SupplierDocument, headers(("ETag" = String, description = "New version tag"))),
+        (status = 409, description = "The supplier is not `verified` (the detail names its state).", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = ["agency", "admin"]))
+)]
+#[post("/suppliers/{id}/suspend")]
+pub async fn suspend_supplier(
+    principal: Principal,
+    state: web::Data<AppState>,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+    if_match: OptionalIfMatch,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    transition(
+        Transition::Suspend,
+        principal,
+        state,
+        request_id,
+        id,
+        if_match,
+        body,
+    )
+    .await
+}
+
+/// Reinstate.
+///
+/// Agencies (in their countries) and admins, scope `verify`: `suspended` → `verified`. No body.
+#[utoipa::path(
+    operation_id = "suppliers_reinstate",
+    tag = "suppliers",
+    params(
+        ("id" = Uuid, Path, description = "The supplier's id"),
+        ("If-Match" = Option<String>, Header, description = "Checked when sent: the current ETag")
+    ),
+    responses(
+        (status = 200, description = "Done; the supplier as it is now.", body = SupplierDocument, headers(("ETag" = String, description = "New version tag"))),
+        (status = 409, description = "The supplier is not `suspended` (the detail names its state).", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = ["agency", "admin"]))
+)]
+#[post("/suppliers/{id}/reinstate")]
+pub async fn reinstate_supplier(
+    principal: Principal,
+    state: web::Data<AppState>,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+    if_match: OptionalIfMatch,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    transition(
+        Transition::Reinstate,
+        principal,
+        state,
+        request_id,
+        id,
+        if_match,
+        body,
+    )
+    .await
+}

@@ -1,4 +1,4 @@
-//! The import worker: goes through queued imports (see `routes::suppliers::import`). Several
+//! The import worker: goes through queued imports (see `routes::imports`). Several
 //! instances may run it: an import is claimed with `FOR UPDATE SKIP LOCKED` under a lease that
 //! each batch renews; a worker that dies leaves the import to another once the lease ends, which
 //! goes through the batches not yet committed.
@@ -17,15 +17,19 @@ use tokio::sync::Notify;
 
 use futures_util::{StreamExt, stream};
 
+mod batch;
+
+pub use batch::{BATCH_ROWS, LEASE_SECONDS, Run, process_batch};
+
 use crate::{
     db::{
         Pool,
         imports::{self as store, Mark},
         reference,
     },
-    error::FieldError,
-    routes::suppliers::import::{
-        BATCH_ROWS, Key, LEASE_SECONDS, Row, Run, key_of, process_batch, rows,
+    domain::{
+        FieldError,
+        import::{Key, Row, key_of, rows},
     },
 };
 
