@@ -14,11 +14,11 @@ use actix_web::{
 };
 use tracing::Instrument;
 
-use super::request_id::{RequestId, X_REQUEST_ID};
-use crate::{
-    error::{ApiError, PROBLEM_JSON, Problem},
-    state::AppState,
+use super::{
+    metrics::Metrics,
+    request_id::{RequestId, X_REQUEST_ID},
 };
+use crate::error::{ApiError, PROBLEM_JSON, Problem};
 
 pub async fn observe(
     req: ServiceRequest,
@@ -34,7 +34,7 @@ pub async fn observe(
         path = %req.path(),
         principal = tracing::field::Empty,
     );
-    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
 
     // Handlers' errors arrive as responses carrying the error. Only a middleware could return
     // `Err`, and none of ours does; actix then answers with the error's own (problem) response.
@@ -59,8 +59,8 @@ pub async fn observe(
         .request()
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
-    if let Some(state) = state {
-        state.metrics.observe(
+    if let Some(metrics) = metrics {
+        metrics.observe(
             res.request().method().as_str(),
             &route,
             status.as_u16(),
