@@ -18,7 +18,7 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 use actix_governor::Governor;
 
 use crate::{
-    auth::{keys::KeySet, password, rate_limit, secrets::DigestKey, tokens::Authority},
+    auth::{Verifier, keys::KeySet, password, rate_limit, secrets::DigestKey, tokens::Authority},
     config::{Config, CorsOrigins},
     db,
     http::{
@@ -47,42 +47,24 @@ impl Application {
     }
 
     pub async fn build_with(config: Config, extra: ExtraRoutes) -> anyhow::Result<Self> {
-        let pool = db::build_pool(&config)?;
-        let search_pools = db::build_search_pools(&config)?;
-        let authority = Authority::new(KeySet::load(&config)?, &config);
-        let digest_key = DigestKey::from_config(&config);
         let limiter = rate_limit::config(&config);
         if let Some(limiter) = &limiter {
-            let limiter = limiter.limiter().clone();
-            // Forget callers that have been quiet, so the limiter's memory stays bounded.
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-                    limiter.retain_recent();
-                    limiter.shrink_to_fit();
-                }
-            });
+            sweep_limiter(limiter);
         }
         // The dummy hash that unknown logins are checked against, computed before the first login.
         tokio::task::spawn_blocking(password::warm_up);
         let spec = openapi::spec();
-        let state = web::Data::new(AppState {
-            pool,
-            search_pools,
-            metrics: Metrics::new().context("Failed to register the metrics")?,
-            authority,
-            digest_key,
-            routes: RouteTable::from_spec(&spec)
-                .with("/docs", &[Method::GET])
-                .with("/docs/{_:.*}", &[Method::GET]),
-            openapi_json: spec
-                .to_json()
-                .context("Failed to serialize the OpenAPI document")?,
-            facets_cache: AnswerCache::new(config.facets_cache_ttl, 1024),
-            import_queued: Default::default(),
-            config: Arc::new(config),
-            size_rules: Default::default(),
-        });
+        let state = web::Data::new(app_state(config, &spec)?);
+        // What the extractors and middleware need is app data of its own, never the `AppState`.
+        let plumbing = Plumbing {
+            verifier: web::Data::new(Verifier::new(state.authority.clone(), state.pool.clone())),
+            metrics: web::Data::from(state.metrics.clone()),
+            routes: web::Data::new(
+                RouteTable::from_spec(&spec)
+                    .with("/docs", &[Method::GET])
+                    .with("/docs/{_:.*}", &[Method::GET]),
+            ),
+        };
         let config = state.config.clone();
         let listener = TcpListener::bind(config.listen_addr)
             .with_context(|| format!("Failed to listen on {}", config.listen_addr))?;
@@ -95,6 +77,9 @@ impl Application {
             let config = &app_state.config;
             let app = App::new()
                 .app_data(app_state.clone())
+                .app_data(plumbing.verifier.clone())
+                .app_data(plumbing.metrics.clone())
+                .app_data(plumbing.routes.clone())
                 .app_data(BodyLimit(config.max_body_bytes))
                 .app_data(web::PayloadConfig::new(config.max_body_bytes))
                 .app_data(json::json_config(config.max_body_bytes))
@@ -112,18 +97,7 @@ impl Application {
                 .into_utoipa_app()
                 .configure(routes::configure)
                 .into_app()
-                .service(
-                    SwaggerUi::new("/docs/{_:.*}")
-                        .config(SwaggerConfig::new(["/openapi.json"]).try_it_out_enabled(true)),
-                )
-                .route(
-                    "/docs",
-                    web::get().to(|| async {
-                        HttpResponse::PermanentRedirect()
-                            .insert_header((header::LOCATION, "/docs/"))
-                            .finish()
-                    }),
-                );
+                .configure(docs);
             let app = match extra {
                 Some(extra) => app.configure(extra),
                 None => app,
@@ -159,6 +133,59 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// App data for the extractors and middleware in `auth` and `http`, one copy per server.
+#[derive(Clone)]
+struct Plumbing {
+    verifier: web::Data<Verifier>,
+    metrics: web::Data<Metrics>,
+    routes: web::Data<RouteTable>,
+}
+
+fn app_state(config: Config, spec: &utoipa::openapi::OpenApi) -> anyhow::Result<AppState> {
+    Ok(AppState {
+        pool: db::build_pool(&config)?,
+        search_pools: db::build_search_pools(&config)?,
+        metrics: Arc::new(Metrics::new().context("Failed to register the metrics")?),
+        authority: Arc::new(Authority::new(KeySet::load(&config)?, &config)),
+        digest_key: DigestKey::from_config(&config),
+        openapi_json: spec
+            .to_json()
+            .context("Failed to serialize the OpenAPI document")?,
+        facets_cache: AnswerCache::new(config.facets_cache_ttl, 1024),
+        import_queued: Default::default(),
+        config: Arc::new(config),
+        size_rules: Default::default(),
+    })
+}
+
+/// Forgets callers that have been quiet, so the limiter's memory stays bounded.
+fn sweep_limiter(limiter: &rate_limit::LimiterConfig) {
+    let limiter = limiter.limiter().clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    });
+}
+
+/// The interactive documentation at `/docs/`.
+fn docs(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        SwaggerUi::new("/docs/{_:.*}")
+            .config(SwaggerConfig::new(["/openapi.json"]).try_it_out_enabled(true)),
+    )
+    .route(
+        "/docs",
+        web::get().to(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header((header::LOCATION, "/docs/"))
+                .finish()
+        }),
+    );
 }
 
 fn cors(origins: &CorsOrigins) -> Cors {

@@ -11,7 +11,7 @@ use crate::{
     db::{Pool, SearchPools},
     domain::size::SizeRule,
     error::ApiError,
-    http::{cache::AnswerCache, fallback::RouteTable, metrics::Metrics},
+    http::{cache::AnswerCache, metrics::Metrics},
 };
 
 pub struct AppState {
@@ -19,13 +19,12 @@ pub struct AppState {
     /// The search's connections (see [`crate::db::SearchPools`]).
     pub search_pools: SearchPools,
     pub config: Arc<Config>,
-    pub metrics: Metrics,
-    /// Issues and verifies access tokens.
-    pub authority: Authority,
+    /// Also registered as its own app data, for the middleware that records requests.
+    pub metrics: Arc<Metrics>,
+    /// Issues and verifies access tokens (shared with the [`crate::auth::Verifier`]).
+    pub authority: Arc<Authority>,
     /// Keys the digests of client secrets and refresh tokens, and cursors.
     pub digest_key: DigestKey,
-    /// Paths and methods of the API, for 405 answers.
-    pub routes: RouteTable,
     /// The OpenAPI document, serialized once.
     pub openapi_json: String,
     /// The MSME size rules, read from the database on first use (rules change by migration, so

@@ -10,8 +10,12 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::heade
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
-use super::{Role, Scope, tokens::AccessClaims};
-use crate::{db, error::ApiError, state::AppState};
+use super::{
+    roles::{Role, Scope},
+    tokens::AccessClaims,
+    verifier::Verifier,
+};
+use crate::{db, error::ApiError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PrincipalKind {
@@ -127,13 +131,13 @@ async fn authenticate(req: HttpRequest) -> Result<Option<Principal>, ApiError> {
     let Some(token) = bearer_token(&req)? else {
         return Ok(None);
     };
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no app state")))?;
+    let verifier = req
+        .app_data::<web::Data<Verifier>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no token verifier registered")))?;
     let cached = req.extensions().get::<VerifiedClaims>().cloned();
     let claims = match cached {
         Some(VerifiedClaims(claims)) => claims,
-        None => state.authority.verify(token).map_err(|e| {
+        None => verifier.verify(token).map_err(|e| {
             tracing::debug!(reason = %e, "token refused");
             unauthorized("The access token is invalid or expired.", true)
         })?,
@@ -142,7 +146,7 @@ async fn authenticate(req: HttpRequest) -> Result<Option<Principal>, ApiError> {
         .sub
         .parse()
         .map_err(|_| unauthorized("The access token is invalid or expired.", true))?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = verifier.pool().get().await?;
     let account = if claims.client_id.is_some() {
         db::accounts::client_status(&mut conn, id).await?
     } else {

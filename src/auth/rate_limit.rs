@@ -17,8 +17,11 @@ use actix_web::{
     HttpMessage, HttpResponse, HttpResponseBuilder, dev::ServiceRequest, http::header, web,
 };
 
-use super::principal::{VerifiedClaims, bearer_token};
-use crate::{config::Config, state::AppState};
+use super::{
+    principal::{VerifiedClaims, bearer_token},
+    verifier::Verifier,
+};
+use crate::config::Config;
 
 /// Keys requests by verified token subject, or by peer IP.
 #[derive(Debug, Clone, Copy)]
@@ -35,8 +38,8 @@ impl KeyExtractor for CallerKey {
         }
         // The same parsing as the principal extractor; a malformed header is simply not a key.
         let token = bearer_token(req.request()).ok().flatten();
-        if let (Some(token), Some(state)) = (token, req.app_data::<web::Data<AppState>>())
-            && let Ok(claims) = state.authority.verify(token)
+        if let (Some(token), Some(verifier)) = (token, req.app_data::<web::Data<Verifier>>())
+            && let Ok(claims) = verifier.verify(token)
         {
             let key = format!("sub:{}", claims.sub);
             // The principal extractor reuses these instead of verifying the signature again.

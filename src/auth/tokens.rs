@@ -9,7 +9,10 @@ use jsonwebtoken::{Algorithm, Header, Validation, decode, decode_header, encode}
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Role, Scope, keys::KeySet, scope_string};
+use super::{
+    keys::KeySet,
+    roles::{Role, Scope, scope_string},
+};
 use crate::config::Config;
 
 pub const TOKEN_TYPE: &str = "at+jwt";

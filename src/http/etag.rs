@@ -1,7 +1,12 @@
 //! Strong ETags from a row's `version`, and the `If-Match` precondition: required on PATCH and
-//! DELETE (428 without it), checked where sent (412 when stale).
+//! DELETE (428 without it), checked where sent (412 when stale). Parsing is actix's
+//! [`header::IfMatch`]; comparison is strong ([`EntityTag::strong_eq`]), so weak tags never match.
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header};
+use actix_web::{
+    FromRequest, HttpRequest,
+    dev::Payload,
+    http::header::{self, EntityTag, Header},
+};
 
 use crate::error::ApiError;
 
@@ -10,26 +15,26 @@ pub fn etag(version: i32) -> String {
     format!("\"{version}\"")
 }
 
-/// The `If-Match` header: `*` or a list of strong entity tags.
+/// A sent `If-Match` header: `*` or a list of entity tags. One that does not parse matches nothing.
 #[derive(Debug, Clone)]
-pub enum IfMatch {
-    Any,
-    Tags(Vec<String>),
-}
+pub struct IfMatch(header::IfMatch);
 
 impl IfMatch {
-    fn parse(raw: &str) -> Self {
-        if raw.trim() == "*" {
-            return Self::Any;
-        }
-        Self::Tags(raw.split(',').map(|t| t.trim().to_owned()).collect())
+    /// The request's `If-Match`; `None` when it is absent or not readable as text.
+    fn of(req: &HttpRequest) -> Option<Self> {
+        req.headers().get(header::IF_MATCH)?.to_str().ok()?;
+        let parsed = header::IfMatch::parse(req).unwrap_or(header::IfMatch::Items(Vec::new()));
+        Some(Self(parsed))
     }
 
-    /// Whether the resource at `version` matches (strong comparison: weak tags never match).
+    /// Whether the resource at `version` matches.
     pub fn matches(&self, version: i32) -> bool {
-        match self {
-            Self::Any => true,
-            Self::Tags(tags) => tags.iter().any(|t| *t == etag(version)),
+        match &self.0 {
+            header::IfMatch::Any => true,
+            header::IfMatch::Items(tags) => {
+                let current = EntityTag::new_strong(version.to_string());
+                tags.iter().any(|tag| tag.strong_eq(&current))
+            }
         }
     }
 
@@ -41,13 +46,6 @@ impl IfMatch {
             Err(ApiError::PreconditionFailed)
         }
     }
-}
-
-fn header_value(req: &HttpRequest) -> Option<IfMatch> {
-    req.headers()
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(IfMatch::parse)
 }
 
 /// An `If-Match` read but not yet required, so that a handler can answer 401/403 before 428.
@@ -65,20 +63,49 @@ impl FromRequest for OptionalIfMatch {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(Ok(Self(header_value(req))))
+        std::future::ready(Ok(Self(IfMatch::of(req))))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use actix_web::test::TestRequest;
+
     use super::*;
+
+    fn if_match(value: &str) -> Option<IfMatch> {
+        IfMatch::of(
+            &TestRequest::default()
+                .insert_header((header::IF_MATCH, value))
+                .to_http_request(),
+        )
+    }
+
+    fn matches(value: &str, version: i32) -> bool {
+        if_match(value).is_some_and(|m| m.matches(version))
+    }
 
     #[test]
     fn if_match_compares_strong_tags() {
-        assert!(IfMatch::parse("\"3\"").matches(3));
-        assert!(IfMatch::parse("\"2\", \"3\"").matches(3));
-        assert!(!IfMatch::parse("W/\"3\"").matches(3));
-        assert!(!IfMatch::parse("\"4\"").matches(3));
-        assert!(IfMatch::parse("*").matches(9));
+        assert!(matches("\"3\"", 3));
+        assert!(matches("\"2\", \"3\"", 3));
+        assert!(matches("\"2\",\"3\"", 3));
+        assert!(!matches("W/\"3\"", 3));
+        assert!(!matches("\"4\"", 3));
+        assert!(matches("*", 9));
+        assert!(matches(" * ", 9));
+    }
+
+    #[test]
+    fn a_malformed_if_match_is_sent_but_matches_nothing() {
+        assert!(if_match("3").is_some());
+        assert!(!matches("3", 3));
+        assert!(!matches("", 3));
+        assert!(!matches("\"3\" junk", 3));
+    }
+
+    #[test]
+    fn no_if_match_is_none() {
+        assert!(IfMatch::of(&TestRequest::default().to_http_request()).is_none());
     }
 }

@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, dev::ResourceDef, http::Method, web};
 
-use crate::{error::ApiError, state::AppState};
+use crate::error::ApiError;
 
 /// Every documented path with the methods it answers.
 pub struct RouteTable(Vec<(ResourceDef, Vec<Method>)>);
@@ -48,12 +48,12 @@ impl RouteTable {
     }
 }
 
-/// The app's default service.
+/// The app's default service. The table is its own app data (see `startup`).
 pub async fn no_route(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    routes: web::Data<RouteTable>,
 ) -> Result<HttpResponse, ApiError> {
-    Err(match state.routes.allowed_methods(req.path()) {
+    Err(match routes.allowed_methods(req.path()) {
         Some(allow) => ApiError::MethodNotAllowed {
             allow: allow.to_vec(),
         },

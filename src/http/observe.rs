@@ -2,7 +2,7 @@
 //! one log line per request, and makes every error response an RFC 9457 problem with `instance`
 //! and `request_id` (actix's own errors included).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::{
     HttpMessage,
@@ -14,11 +14,11 @@ use actix_web::{
 };
 use tracing::Instrument;
 
-use super::request_id::{RequestId, X_REQUEST_ID};
-use crate::{
-    error::{ApiError, PROBLEM_JSON, Problem},
-    state::AppState,
+use super::{
+    metrics::Metrics,
+    request_id::{RequestId, X_REQUEST_ID},
 };
+use crate::error::{ApiError, PROBLEM_JSON, Problem};
 
 pub async fn observe(
     req: ServiceRequest,
@@ -34,7 +34,6 @@ pub async fn observe(
         path = %req.path(),
         principal = tracing::field::Empty,
     );
-    let state = req.app_data::<web::Data<AppState>>().cloned();
 
     // Handlers' errors arrive as responses carrying the error. Only a middleware could return
     // `Err`, and none of ours does; actix then answers with the error's own (problem) response.
@@ -54,28 +53,28 @@ pub async fn observe(
     res.headers_mut()
         .insert(X_REQUEST_ID, request_id.header_value());
 
-    let elapsed = started.elapsed();
+    record(&res, started.elapsed(), &span);
+    Ok(res)
+}
+
+/// Counts the request in the metrics (the app's own, when registered) and writes its log line.
+fn record(res: &ServiceResponse<BoxBody>, elapsed: Duration, span: &tracing::Span) {
+    let status = res.status().as_u16();
     let route = res
         .request()
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
-    if let Some(state) = state {
-        state.metrics.observe(
-            res.request().method().as_str(),
-            &route,
-            status.as_u16(),
-            elapsed,
-        );
+    if let Some(metrics) = res.request().app_data::<web::Data<Metrics>>() {
+        metrics.observe(res.request().method().as_str(), &route, status, elapsed);
     }
     span.in_scope(|| {
         tracing::info!(
-            status = status.as_u16(),
+            status,
             route = %route,
             elapsed_ms = elapsed.as_secs_f64() * 1000.0,
             "request finished"
         );
     });
-    Ok(res)
 }
 
 /// Rewrites an error response as a problem. Responses that are already JSON and carry no error
