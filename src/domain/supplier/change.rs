@@ -7,7 +7,10 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{Known, Parsed, SupplierInput, ValidSupplier};
+use super::{
+    fields::Parsed,
+    input::{Known, SupplierInput, ValidSupplier},
+};
 use crate::domain::{
     FieldError,
     size::{self, SizeClass, SizeInput, SizeRule},
@@ -189,7 +192,7 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
-    use crate::domain::supplier::parse;
+    use crate::domain::supplier::fields::parse;
 
     fn current(status: SupplierStatus) -> Current {
         let body = json!({ "legal_name": "Ensambles", "tax_id": "GODE561231GR8", "country": "MX",

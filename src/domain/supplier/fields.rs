@@ -5,7 +5,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::{SupplierInput, ValidSupplier};
+use super::input::{Known, SupplierInput, ValidSupplier};
 use crate::domain::{FieldError, size::Sector};
 
 /// Fields of the supplier document that only the server sets.
@@ -119,7 +119,7 @@ pub struct Parsed {
 impl Parsed {
     /// Checks the rules too; every violation of the body, of shape or of rule, is reported
     /// together (a rule is not reported again for a field whose shape was already wrong).
-    pub fn check(self, known: &super::Known<'_>) -> Result<ValidSupplier, Vec<FieldError>> {
+    pub fn check(self, known: &Known<'_>) -> Result<ValidSupplier, Vec<FieldError>> {
         let Parsed { input, mut errors } = self;
         let shape = errors.clone();
         match input.check(known) {

@@ -8,7 +8,7 @@ use chrono::Datelike;
 use serde_json::Value;
 use validator::ValidateEmail;
 
-use super::{Known, Location, SupplierInput, ValidSupplier};
+use super::input::{Known, Location, SupplierInput, ValidSupplier};
 use crate::domain::{
     FieldError,
     codes::{is_country, is_subdivision},
