@@ -51,6 +51,8 @@ pub struct Filters {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
+/// The order of a page: by legal name, most recently changed first, nearest first, best match
+/// of `q` first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sort {
     Name,
