@@ -177,7 +177,10 @@ impl Extra for NoParams {
     }
 }
 
-/// The query of one operation: the filters and the operation's own group.
+/// The query of one operation: the filters and the operation's own group, each read from the
+/// whole query string. The groups are not joined with serde's `flatten` (it takes neither
+/// `deny_unknown_fields` nor typed values from a form), so unknown and repeated keys are judged
+/// against the groups' own documentation instead: what is documented is what is parsed.
 #[derive(Debug)]
 pub struct Query<E> {
     pub filters: SearchParams,
