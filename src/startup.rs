@@ -20,9 +20,8 @@ use actix_governor::Governor;
 use crate::{
     auth::{Verifier, keys::KeySet, password, rate_limit, secrets::DigestKey, tokens::Authority},
     config::{Config, CorsOrigins},
-    db,
+    db::{self, search::AnswerCache},
     http::{
-        cache::AnswerCache,
         fallback::{self, RouteTable},
         json::{self, BodyLimit},
         metrics::Metrics,

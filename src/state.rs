@@ -8,10 +8,10 @@ use tokio::sync::OnceCell;
 use crate::{
     auth::{secrets::DigestKey, tokens::Authority},
     config::Config,
-    db::{Pool, SearchPools},
+    db::{Pool, SearchPools, search::AnswerCache},
     domain::size::SizeRule,
     error::ApiError,
-    http::{cache::AnswerCache, metrics::Metrics},
+    http::metrics::Metrics,
 };
 
 pub struct AppState {

@@ -2,6 +2,7 @@
 //! functions that report every broken rule at once, each naming its field.
 
 pub mod accounts;
+pub mod capability;
 pub mod codes;
 pub mod field_error;
 pub mod import;

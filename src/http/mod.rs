@@ -1,6 +1,5 @@
 //! HTTP plumbing shared by every resource; no business rules here.
 
-pub mod cache;
 pub mod etag;
 pub mod fallback;
 pub mod idempotency;

@@ -2,10 +2,15 @@
 //! subdivisions and the MSME size rule that applies to them.
 
 use actix_web::{HttpResponse, get, http::header, web};
+use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{db::reference, error::ApiError, state::AppState};
+use crate::{
+    db::reference::{self, SizeRuleRow},
+    error::ApiError,
+    state::AppState,
+};
 
 /// A certification scheme that `certifications[].scheme` may name.
 #[derive(Debug, Serialize, ToSchema)]
@@ -115,10 +120,23 @@ pub struct CountryList {
 pub async fn list_countries(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let today = chrono::Utc::now().date_naive();
-    // (country, rule) for the rules in force; the fallback rule has no country.
-    let rules: Vec<(Option<String>, SizeRuleResponse)> = reference::size_rule_rows(&mut conn)
-        .await?
-        .into_iter()
+    let rules = rules_in_force(reference::size_rule_rows(&mut conn).await?, today);
+    let subdivisions = reference::all_subdivisions(&mut conn).await?;
+    let countries = reference::all_countries(&mut conn).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(CountryList {
+            data: country_list(countries, subdivisions, &rules),
+            next_cursor: None,
+        }))
+}
+
+/// (country, rule) for the rules in force on `today`; the fallback rule has no country.
+fn rules_in_force(
+    rows: Vec<SizeRuleRow>,
+    today: NaiveDate,
+) -> Vec<(Option<String>, SizeRuleResponse)> {
+    rows.into_iter()
         .filter(|r| r.valid_from <= today && r.valid_to.is_none_or(|to| today < to))
         .map(|r| {
             let rule = SizeRuleResponse {
@@ -132,7 +150,16 @@ pub async fn list_countries(state: web::Data<AppState>) -> Result<HttpResponse, 
             };
             (r.country, rule)
         })
-        .collect();
+        .collect()
+}
+
+/// Each country (in code order) with its subdivisions (in country order) and its size rule:
+/// its own, else the fallback.
+fn country_list(
+    countries: Vec<(String, String)>,
+    subdivisions: Vec<(String, String, String, String)>,
+    rules: &[(Option<String>, SizeRuleResponse)],
+) -> Vec<CountryResponse> {
     let rule_for = |code: &str| {
         rules
             .iter()
@@ -140,12 +167,9 @@ pub async fn list_countries(state: web::Data<AppState>) -> Result<HttpResponse, 
             .or_else(|| rules.iter().find(|(country, _)| country.is_none()))
             .map(|(_, rule)| rule.clone())
     };
-    let mut subdivisions = reference::all_subdivisions(&mut conn)
-        .await?
-        .into_iter()
-        .peekable();
+    let mut subdivisions = subdivisions.into_iter().peekable();
     let mut data = Vec::new();
-    for (code, name) in reference::all_countries(&mut conn).await? {
+    for (code, name) in countries {
         let mut subs = Vec::new();
         while let Some((_, sub, sub_name, kind)) = subdivisions.next_if(|(c, ..)| *c == code) {
             subs.push(SubdivisionResponse {
@@ -161,10 +185,5 @@ pub async fn list_countries(state: web::Data<AppState>) -> Result<HttpResponse, 
             subdivisions: subs,
         });
     }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(CountryList {
-            data,
-            next_cursor: None,
-        }))
+    data
 }

@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    db::{reference, stats},
+    db::{
+        reference::{self, CapabilityRow},
+        stats::{self, CoverageRow},
+    },
     domain::codes::is_country,
     error::ApiError,
     http::pagination::ApiQuery,
@@ -87,6 +90,22 @@ pub async fn coverage(
     let mut conn = state.pool.get().await?;
     let (capabilities, _) = reference::all_capabilities(&mut conn).await?;
     let rows = stats::coverage(&mut conn, country.as_deref()).await?;
+    let (capabilities, gaps) = coverage_of(capabilities, rows, spanish);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::VARY, "Accept-Language"))
+        .json(CoverageResponse {
+            country,
+            capabilities,
+            gaps,
+        }))
+}
+
+/// Each capability (in the order given) with its counts, and the capabilities without any.
+fn coverage_of(
+    capabilities: Vec<CapabilityRow>,
+    rows: Vec<CoverageRow>,
+    spanish: bool,
+) -> (Vec<CapabilityCoverage>, Vec<String>) {
     let mut counted: BTreeMap<String, (i64, Vec<Count>, Vec<Count>)> = BTreeMap::new();
     for row in rows {
         let entry = counted.entry(row.code).or_default();
@@ -119,13 +138,7 @@ pub async fn coverage(
             }
         })
         .collect();
-    Ok(HttpResponse::Ok()
-        .insert_header((header::VARY, "Accept-Language"))
-        .json(CoverageResponse {
-            country,
-            capabilities,
-            gaps,
-        }))
+    (capabilities, gaps)
 }
 
 /// A month's count.
