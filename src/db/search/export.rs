@@ -12,7 +12,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::{
-    Filters, Visibility,
+    filters::{Filters, Visibility},
     sql::{Sql, conditions},
 };
 

@@ -9,7 +9,8 @@ use diesel::{
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::{
-    Filters, Generation, Visibility,
+    cache::Generation,
+    filters::{Filters, Visibility},
     sql::{Sql, conditions},
 };
 

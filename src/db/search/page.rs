@@ -11,7 +11,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::{
-    After, Filters, SearchError, Sort, Visibility,
+    filters::{After, Filters, SearchError, Sort, Visibility},
     sql::{Bind, PreparedSql, Sql, chord_sql, conditions, relevance_sql},
 };
 use crate::db::{SearchPools, suppliers::SupplierRecord};

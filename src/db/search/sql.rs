@@ -9,7 +9,7 @@ use diesel::{
 };
 use uuid::Uuid;
 
-use super::{Filters, Visibility};
+use super::filters::{Filters, Visibility};
 
 /// A bind parameter's value.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{Labels, find_node, language};
+use super::read::{Labels, find_node, language};
 use crate::{
     auth::{Principal, Role, Scope},
     db::reference::{self, CapabilityRow},
@@ -164,7 +164,7 @@ impl CreateCapabilityRequest {
     tag = "reference",
     request_body = CreateCapabilityRequest,
     responses(
-        (status = 201, description = "Added.", body = super::CapabilityNode,
+        (status = 201, description = "Added.", body = super::read::CapabilityNode,
             headers(("Location" = String, description = "/v1/capabilities/{code}"), ("ETag" = String, description = "Version tag"))),
         (status = 409, description = "The code exists.", body = crate::error::Problem, content_type = "application/problem+json")
     ),
@@ -275,7 +275,7 @@ impl CapabilityChange {
     ),
     request_body(content = UpdateCapabilityRequest, content_type = "application/merge-patch+json"),
     responses(
-        (status = 200, description = "Changed.", body = super::CapabilityNode, headers(("ETag" = String, description = "New version tag"))),
+        (status = 200, description = "Changed.", body = super::read::CapabilityNode, headers(("ETag" = String, description = "New version tag"))),
         (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "`If-Match` is missing.", body = crate::error::Problem, content_type = "application/problem+json")
     ),

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::{
     params::{ExportFormat, ExportParams, Query, SearchParams},
-    visibility,
+    visibility::visibility,
 };
 use crate::{
     auth::MaybePrincipal,

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::{
     params::{NoParams, Query, SearchParams},
-    visibility,
+    visibility::visibility,
 };
 use crate::{
     auth::MaybePrincipal,

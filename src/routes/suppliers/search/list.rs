@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, get, web};
 use super::{
     super::{SupplierDocument, document, view_of},
     params::{ListParams, Query, SearchParams},
-    visibility,
+    visibility::visibility,
 };
 use crate::{
     auth::{MaybePrincipal, Principal},
