@@ -16,7 +16,7 @@ use supplier_registry::{
 };
 
 use crate::{
-    helpers::{TestApp, TestUser, assert_problem, spawn_app, spawn_app_with},
+    helpers::{TestApp, TestUser, assert_problem, spawn_app, spawn_app_with, supplier_body},
     receiver::{Answer, Receiver, verify},
 };
 
@@ -58,14 +58,8 @@ async fn registered(app: &TestApp, token: &str, url: &str, events: &[&str]) -> V
 }
 
 async fn create_supplier(app: &TestApp, user: &TestUser, tax_id: &str) -> Value {
-    let resp = app
-        .authed(Method::POST, "/v1/suppliers", &user.token)
-        .json(&json!({ "legal_name": "Ganchos S.A.", "tax_id": tax_id, "country": "GT", "sector": "services", "employees": 3 }))
-        .send()
+    app.create_supplier(&user.token, &supplier_body("Ganchos S.A.", tax_id, 3))
         .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 201);
-    resp.json().await.unwrap()
 }
 
 async fn json_of(app: &TestApp, token: &str, path: &str) -> Value {
@@ -296,21 +290,9 @@ async fn deliveries_are_signed_and_sent_within_seconds_of_the_commit() {
     let hits = receiver.wait_for(1, Duration::from_secs(5)).await;
     let first_delay = committed.elapsed();
     // Not subscribed: `supplier.updated`.
-    app.authed(Method::PATCH, &format!("/v1/suppliers/{id}"), &admin.token)
-        .header("if-match", "\"1\"")
-        .json(&json!({ "employees": 4 }))
-        .send()
-        .await
-        .unwrap();
-    let resp = app
-        .authed(
-            Method::POST,
-            &format!("/v1/suppliers/{id}/submit"),
-            &admin.token,
-        )
-        .send()
-        .await
-        .unwrap();
+    app.patch_supplier(&admin.token, id, "\"1\"", &json!({ "employees": 4 }))
+        .await;
+    let resp = app.transition(&admin.token, id, "submit", None).await;
     assert_eq!(resp.status().as_u16(), 200);
     let hits = if hits.len() < 2 {
         receiver.wait_for(2, Duration::from_secs(5)).await
