@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod codes;
+pub mod event;
 pub mod field_error;
 pub mod size;
 pub mod status;

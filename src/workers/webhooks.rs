@@ -35,8 +35,11 @@ use crate::{
         Pool,
         webhooks::{self as store, Attempt, Claimed, Next},
     },
-    domain::webhook::{self, Refusal},
-    routes::events::Event,
+    domain::{
+        event::Event,
+        status::EventType,
+        webhook::{self, Refusal},
+    },
 };
 
 /// Deliveries claimed per round, and sent concurrently.
@@ -217,9 +220,13 @@ impl Dispatcher {
             );
             return (None, "refused_address", None);
         }
+        let Some(kind) = EventType::parse(&d.event_type) else {
+            tracing::error!(delivery = d.id, "stored event type is unknown");
+            return (None, "error", None);
+        };
         let event = Event {
             id: d.event_id,
-            kind: d.event_type.clone(),
+            kind,
             occurred_at: d.occurred_at,
             supplier_id: d.supplier_id,
             data: d.data.clone(),
