@@ -306,6 +306,17 @@ impl TestApp {
             .expect("request")
     }
 
+    /// `GET path` as `token`; panics unless it is a 200, and returns the JSON body.
+    pub async fn get_json(&self, token: &str, path: &str) -> Value {
+        let resp = self
+            .authed(reqwest::Method::GET, path, token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(resp.status().as_u16(), 200, "{path}");
+        resp.json().await.expect("json body")
+    }
+
     /// Creates a user of `role` straight through the library (as `admin create-user` does) and
     /// logs it in; returns its id and access token.
     pub async fn user_with_role(&self, role: &str) -> TestUser {

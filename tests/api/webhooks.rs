@@ -62,12 +62,6 @@ async fn create_supplier(app: &TestApp, user: &TestUser, tax_id: &str) -> Value 
         .await
 }
 
-async fn json_of(app: &TestApp, token: &str, path: &str) -> Value {
-    let resp = app.authed(Method::GET, path, token).send().await.unwrap();
-    assert_eq!(resp.status().as_u16(), 200, "{path}");
-    resp.json().await.unwrap()
-}
-
 /// Waits until the webhook's deliveries satisfy `done`.
 async fn deliveries_until(
     app: &TestApp,
@@ -78,12 +72,12 @@ async fn deliveries_until(
 ) -> Vec<Value> {
     let started = Instant::now();
     loop {
-        let page = json_of(
-            app,
-            token,
-            &format!("/v1/webhooks/{webhook}/deliveries?limit=100"),
-        )
-        .await;
+        let page = app
+            .get_json(
+                token,
+                &format!("/v1/webhooks/{webhook}/deliveries?limit=100"),
+            )
+            .await;
         let list = page["data"].as_array().unwrap().clone();
         if done(&list) {
             return list;
@@ -174,9 +168,9 @@ async fn registration_refuses_unsafe_targets_and_shows_the_secret_once() {
         location,
         format!("/v1/webhooks/{}", created["id"].as_str().unwrap())
     );
-    let got = json_of(&app, &agency.token, &location).await;
+    let got = app.get_json(&agency.token, &location).await;
     assert!(got.get("secret").is_none());
-    let listed = json_of(&app, &agency.token, "/v1/webhooks").await;
+    let listed = app.get_json(&agency.token, "/v1/webhooks").await;
     assert_eq!(listed["data"].as_array().unwrap().len(), 1);
     assert!(!listed.to_string().contains(secret));
     let other = registered(
@@ -191,7 +185,7 @@ async fn registration_refuses_unsafe_targets_and_shows_the_secret_once() {
     // Another agency sees none of them; an admin sees all.
     let rival = app.user_with_role("agency").await;
     assert_eq!(
-        json_of(&app, &rival.token, "/v1/webhooks").await["data"],
+        app.get_json(&rival.token, "/v1/webhooks").await["data"],
         json!([])
     );
     assert_problem(
@@ -212,7 +206,7 @@ async fn registration_refuses_unsafe_targets_and_shows_the_secret_once() {
     .await;
     let admin = app.user_with_role("admin").await;
     assert_eq!(
-        json_of(&app, &admin.token, "/v1/webhooks?limit=1").await["data"]
+        app.get_json(&admin.token, "/v1/webhooks?limit=1").await["data"]
             .as_array()
             .unwrap()
             .len(),
@@ -302,7 +296,7 @@ async fn deliveries_are_signed_and_sent_within_seconds_of_the_commit() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.hits().len(), 2, "only the subscribed types");
 
-    let feed = json_of(&app, &agency.token, "/v1/events").await;
+    let feed = app.get_json(&agency.token, "/v1/events").await;
     let events: HashMap<String, Value> = feed["data"]
         .as_array()
         .unwrap()
@@ -438,12 +432,12 @@ async fn endpoints_that_keep_failing_are_marked_and_410_disables_them() {
         2,
         "the first try and one retry"
     );
-    let hook = json_of(
-        &app,
-        &agency.token,
-        &format!("/v1/webhooks/{}", bad["id"].as_str().unwrap()),
-    )
-    .await;
+    let hook = app
+        .get_json(
+            &agency.token,
+            &format!("/v1/webhooks/{}", bad["id"].as_str().unwrap()),
+        )
+        .await;
     assert_eq!(hook["status"], "failing");
 
     let list = deliveries_until(
@@ -455,12 +449,12 @@ async fn endpoints_that_keep_failing_are_marked_and_410_disables_them() {
     )
     .await;
     assert_eq!(list[0]["attempts"][0]["outcome"], "gone");
-    let hook = json_of(
-        &app,
-        &agency.token,
-        &format!("/v1/webhooks/{}", dead["id"].as_str().unwrap()),
-    )
-    .await;
+    let hook = app
+        .get_json(
+            &agency.token,
+            &format!("/v1/webhooks/{}", dead["id"].as_str().unwrap()),
+        )
+        .await;
     assert_eq!(hook["status"], "disabled");
 
     // A disabled endpoint gets nothing more; a failing one still does, and recovers.
@@ -474,12 +468,12 @@ async fn endpoints_that_keep_failing_are_marked_and_410_disables_them() {
     )
     .await;
     assert_eq!(list.len(), 2);
-    let dead_list = json_of(
-        &app,
-        &agency.token,
-        &format!("/v1/webhooks/{}/deliveries", dead["id"].as_str().unwrap()),
-    )
-    .await;
+    let dead_list = app
+        .get_json(
+            &agency.token,
+            &format!("/v1/webhooks/{}/deliveries", dead["id"].as_str().unwrap()),
+        )
+        .await;
     assert_eq!(dead_list["data"].as_array().unwrap().len(), 1);
     assert_eq!(gone.hits().len(), 1);
     // The script has run out of 500s by now: the next delivery succeeds and the endpoint is active.
@@ -492,12 +486,12 @@ async fn endpoints_that_keep_failing_are_marked_and_410_disables_them() {
         |l| l.len() == 3 && l[0]["status"] == "delivered",
     )
     .await;
-    let hook = json_of(
-        &app,
-        &agency.token,
-        &format!("/v1/webhooks/{}", bad["id"].as_str().unwrap()),
-    )
-    .await;
+    let hook = app
+        .get_json(
+            &agency.token,
+            &format!("/v1/webhooks/{}", bad["id"].as_str().unwrap()),
+        )
+        .await;
     assert_eq!(hook["status"], "active");
 }
 
@@ -526,12 +520,12 @@ async fn redirects_are_not_followed_and_targets_are_checked_again_at_delivery() 
         0
     );
     for hook in [&redirecting, &named] {
-        let list = json_of(
-            &app,
-            &agency.token,
-            &format!("/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap()),
-        )
-        .await;
+        let list = app
+            .get_json(
+                &agency.token,
+                &format!("/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap()),
+            )
+            .await;
         assert_eq!(list["data"][0]["attempts"][0]["outcome"], "refused_address");
         assert_eq!(list["data"][0]["status"], "pending", "retried later");
     }
@@ -548,15 +542,15 @@ async fn redirects_are_not_followed_and_targets_are_checked_again_at_delivery() 
     assert_eq!(redirector.hits().len(), 1);
     assert_eq!(internal.hits().len(), 1);
     assert_eq!(canary.hits().len(), 0, "the redirect was followed");
-    let list = json_of(
-        &app,
-        &agency.token,
-        &format!(
-            "/v1/webhooks/{}/deliveries",
-            redirecting["id"].as_str().unwrap()
-        ),
-    )
-    .await;
+    let list = app
+        .get_json(
+            &agency.token,
+            &format!(
+                "/v1/webhooks/{}/deliveries",
+                redirecting["id"].as_str().unwrap()
+            ),
+        )
+        .await;
     let attempt = &list["data"][0]["attempts"][1];
     assert_eq!(
         (&attempt["response_status"], &attempt["outcome"]),
@@ -566,15 +560,15 @@ async fn redirects_are_not_followed_and_targets_are_checked_again_at_delivery() 
         list["data"][0]["status"], "failed",
         "one retry in this schedule"
     );
-    let list = json_of(
-        &app,
-        &agency.token,
-        &format!(
-            "/v1/webhooks/{}/deliveries",
-            hanging["id"].as_str().unwrap()
-        ),
-    )
-    .await;
+    let list = app
+        .get_json(
+            &agency.token,
+            &format!(
+                "/v1/webhooks/{}/deliveries",
+                hanging["id"].as_str().unwrap()
+            ),
+        )
+        .await;
     assert_eq!(list["data"][0]["attempts"][1]["outcome"], "timeout");
 }
 
@@ -677,12 +671,12 @@ async fn a_late_record_does_not_undo_a_later_attempt() {
         claim_due(&mut conn, 10, 60.0).await.unwrap().is_empty(),
         "the late record made the delivery due again"
     );
-    let list = json_of(
-        &app,
-        &agency.token,
-        &format!("/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap()),
-    )
-    .await;
+    let list = app
+        .get_json(
+            &agency.token,
+            &format!("/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap()),
+        )
+        .await;
     let delivery = &list["data"][0];
     assert_eq!(delivery["status"], "pending", "{list}");
     assert_eq!(delivery["attempts"].as_array().unwrap().len(), 1, "{list}");
