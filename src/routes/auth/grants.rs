@@ -7,7 +7,10 @@ use chrono::Utc;
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use super::{TokenRequest, TokenResponse, refusal::Refusal};
+use super::{
+    dto::{TokenRequest, TokenResponse},
+    refusal::Refusal,
+};
 use crate::{
     auth::{
         Role, Scope, grant_scopes, password, scope_string,

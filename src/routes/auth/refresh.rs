@@ -6,7 +6,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
 use super::{
-    TokenRequest, TokenResponse,
+    dto::{TokenRequest, TokenResponse},
     grants::{answer, new_refresh_token, person_grant, role_of},
     refusal::Refusal,
 };

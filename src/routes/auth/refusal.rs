@@ -7,7 +7,7 @@ use actix_web::{
 };
 use serde::de::DeserializeOwned;
 
-use super::OAuthError;
+use super::dto::OAuthError;
 use crate::{db, error::ApiError};
 
 /// How a token request failed.

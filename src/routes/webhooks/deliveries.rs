@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::not_found;
 use crate::{
     auth::{Principal, Scope},
     db::webhooks::{self as store, AttemptRow, DeliveryRow},
@@ -74,6 +73,11 @@ fn delivery(row: DeliveryRow, event_type: EventType, attempts: &[AttemptRow]) ->
             })
             .collect(),
     }
+}
+
+/// The 404 of every `/v1/webhooks/{id}` route.
+pub(super) fn not_found() -> ApiError {
+    ApiError::NotFound("No such webhook.".into())
 }
 
 /// `status`, `limit` and `cursor`.

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 mod deliveries;
 
+use self::deliveries::not_found;
 pub use self::deliveries::*;
 use crate::{
     auth::{Principal, Scope},
@@ -79,10 +80,6 @@ pub struct CreateWebhookRequest {
     /// Event types to receive (an unknown one is a 422 naming its index).
     #[schema(value_type = Vec<EventType>, example = json!(["supplier.created", "supplier.status_changed"]), min_items = 1)]
     pub events: Vec<String>,
-}
-
-fn not_found() -> ApiError {
-    ApiError::NotFound("No such webhook.".into())
 }
 
 impl CreateWebhookRequest {
