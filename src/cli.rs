@@ -123,28 +123,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(KeysCommand::Generate { dir, if_empty }) => generate_key(&dir, if_empty),
         Command::Jobs(JobsCommand::ExpireCertificates) => {
             let config = load_config()?;
-            actix_web::rt::System::new().block_on(async {
-                prepare_database(&config).await?;
-                let pool = db::build_pool(&config)?;
-                let outcome =
-                    workers::certificates::run_once(&pool, chrono::Utc::now().date_naive()).await?;
-                println!("{}", serde_json::to_string(&outcome)?);
-                Ok(())
-            })
+            actix_web::rt::System::new().block_on(expire_certificates(config))
         }
         Command::Seed { suppliers, seed } => {
             let config = load_config()?;
-            actix_web::rt::System::new().block_on(async {
-                prepare_database(&config).await?;
-                let started = std::time::Instant::now();
-                let written = crate::seed::run(config.database_url.expose_secret(), suppliers, seed).await?;
-                let seconds = started.elapsed().as_secs_f64();
-                eprintln!(
-                    "seeded {written} suppliers (seed {seed}) in {seconds:.1} s ({:.0} suppliers/s)",
-                    written as f64 / seconds.max(0.001)
-                );
-                Ok(())
-            })
+            actix_web::rt::System::new().block_on(seed_suppliers(config, suppliers, seed))
         }
         Command::Admin(command) => {
             let config = load_config()?;
@@ -164,52 +147,87 @@ async fn admin(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             role,
             countries,
         } => {
-            let digest_key = DigestKey::from_config(&config);
-            let created = routes::clients::insert_client(
-                &digest_key,
-                &mut conn,
-                CreateClientRequest {
-                    name,
-                    role,
-                    countries,
-                },
-            )
-            .await
-            .map_err(explain)?;
-            serde_json::json!({
-                "id": created.row.id,
-                "client_id": created.row.client_id,
-                "client_secret": created.secret,
-            })
+            let request = CreateClientRequest {
+                name,
+                role,
+                countries,
+            };
+            create_client(&config, &mut conn, request).await?
         }
         AdminCommand::CreateUser {
             email,
             role,
             name,
             countries,
-        } => {
-            let mut password = String::new();
-            std::io::stdin()
-                .read_line(&mut password)
-                .context("Failed to read the password from standard input")?;
-            let password = password.trim_end_matches(['\r', '\n']).to_owned();
-            let row = NewUser::prepare(CreateUserRequest {
-                email,
-                password,
-                role,
-                name,
-                countries,
-            })
-            .await
-            .map_err(explain)?
-            .store(&mut conn)
-            .await
-            .map_err(explain)?;
-            serde_json::json!({ "id": row.id, "email": row.email })
-        }
+        } => create_user(&mut conn, email, role, name, countries).await?,
     };
     println!("{line}");
     Ok(())
+}
+
+async fn expire_certificates(config: Config) -> anyhow::Result<()> {
+    prepare_database(&config).await?;
+    let pool = db::build_pool(&config)?;
+    let outcome = workers::certificates::run_once(&pool, chrono::Utc::now().date_naive()).await?;
+    println!("{}", serde_json::to_string(&outcome)?);
+    Ok(())
+}
+
+async fn seed_suppliers(config: Config, suppliers: u64, seed: u64) -> anyhow::Result<()> {
+    prepare_database(&config).await?;
+    let started = std::time::Instant::now();
+    let written = crate::seed::run(config.database_url.expose_secret(), suppliers, seed).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "seeded {written} suppliers (seed {seed}) in {seconds:.1} s ({:.0} suppliers/s)",
+        written as f64 / seconds.max(0.001)
+    );
+    Ok(())
+}
+
+/// `admin create-client`: its id, client id and secret (shown this once).
+async fn create_client(
+    config: &Config,
+    conn: &mut AsyncPgConnection,
+    request: CreateClientRequest,
+) -> anyhow::Result<serde_json::Value> {
+    let digest_key = DigestKey::from_config(config);
+    let created = routes::clients::insert_client(&digest_key, conn, request)
+        .await
+        .map_err(explain)?;
+    Ok(serde_json::json!({
+        "id": created.row.id,
+        "client_id": created.row.client_id,
+        "client_secret": created.secret,
+    }))
+}
+
+/// `admin create-user`, with the password read from standard input.
+async fn create_user(
+    conn: &mut AsyncPgConnection,
+    email: String,
+    role: Role,
+    name: Option<String>,
+    countries: Vec<String>,
+) -> anyhow::Result<serde_json::Value> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("Failed to read the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    let row = NewUser::prepare(CreateUserRequest {
+        email,
+        password,
+        role,
+        name,
+        countries,
+    })
+    .await
+    .map_err(explain)?
+    .store(conn)
+    .await
+    .map_err(explain)?;
+    Ok(serde_json::json!({ "id": row.id, "email": row.email }))
 }
 
 fn load_config() -> anyhow::Result<Config> {

@@ -109,16 +109,7 @@ impl Config {
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         parse_database_url(&database_url)?;
 
-        let app_env = match get("APP_ENV").as_deref().map(str::trim) {
-            None | Some("development") => AppEnv::Development,
-            Some("production") => AppEnv::Production,
-            Some(other) => {
-                return Err(err(
-                    "APP_ENV",
-                    format!("expected `development` or `production`, got `{other}`"),
-                ));
-            }
-        };
+        let app_env = app_env(get("APP_ENV").as_deref())?;
 
         let log_filter = get("RUST_LOG").unwrap_or_else(|| "info".to_owned());
         tracing_subscriber::EnvFilter::try_new(&log_filter)
@@ -128,19 +119,11 @@ impl Config {
 
         let jwt_signing_keys_dir = get("JWT_SIGNING_KEYS_DIR").map(PathBuf::from);
         let secret_digest_key = get("SECRET_DIGEST_KEY");
-        if let Some(key) = &secret_digest_key
-            && key.len() < 32
-        {
-            return Err(err("SECRET_DIGEST_KEY", "must be at least 32 bytes long"));
-        }
-        if app_env == AppEnv::Production {
-            if jwt_signing_keys_dir.is_none() {
-                return Err(err("JWT_SIGNING_KEYS_DIR", "is required in production"));
-            }
-            if secret_digest_key.is_none() {
-                return Err(err("SECRET_DIGEST_KEY", "is required in production"));
-            }
-        }
+        check_keys(
+            app_env,
+            jwt_signing_keys_dir.as_ref(),
+            secret_digest_key.as_deref(),
+        )?;
         let rate_limit_per_second = ranged(&get, "RATE_LIMIT_PER_SECOND", 20, 0, 1_000_000)?;
 
         Ok(Self {
@@ -149,51 +132,27 @@ impl Config {
             app_env,
             log_filter,
             database_pool_size: ranged(&get, "DATABASE_POOL_SIZE", 10, 1, 1000)?,
-            database_acquire_timeout: Duration::from_millis(ranged(
-                &get,
-                "DATABASE_ACQUIRE_TIMEOUT_MS",
-                1000,
-                1,
-                60_000,
-            )?),
-            facets_cache_ttl: Duration::from_secs(ranged(
-                &get,
-                "FACETS_CACHE_SECONDS",
-                60,
-                0,
-                3600,
-            )?),
-            database_statement_timeout: Duration::from_millis(ranged(
+            database_acquire_timeout: millis(&get, "DATABASE_ACQUIRE_TIMEOUT_MS", 1000, 1, 60_000)?,
+            facets_cache_ttl: seconds(&get, "FACETS_CACHE_SECONDS", 60, 0, 3600)?,
+            database_statement_timeout: millis(
                 &get,
                 "DATABASE_STATEMENT_TIMEOUT_MS",
                 10_000,
                 1,
                 3_600_000,
-            )?),
+            )?,
             max_body_bytes: ranged(&get, "MAX_BODY_BYTES", 1024 * 1024, 1, 1024 * 1024 * 1024)?,
             cors_allowed_origins: parse_cors(get("CORS_ALLOWED_ORIGINS").as_deref())?,
             http_workers: ranged(&get, "HTTP_WORKERS", default_workers as u64, 1, 256)? as usize,
-            shutdown_timeout: Duration::from_secs(ranged(
-                &get,
-                "SHUTDOWN_TIMEOUT_SECONDS",
-                30,
-                0,
-                3600,
-            )?),
-            access_token_ttl: Duration::from_secs(ranged(
-                &get,
-                "ACCESS_TOKEN_TTL_SECONDS",
-                900,
-                10,
-                86_400,
-            )?),
-            refresh_token_ttl: Duration::from_secs(ranged(
+            shutdown_timeout: seconds(&get, "SHUTDOWN_TIMEOUT_SECONDS", 30, 0, 3600)?,
+            access_token_ttl: seconds(&get, "ACCESS_TOKEN_TTL_SECONDS", 900, 10, 86_400)?,
+            refresh_token_ttl: seconds(
                 &get,
                 "REFRESH_TOKEN_TTL_SECONDS",
                 30 * 86_400,
                 60,
                 365 * 86_400,
-            )?),
+            )?,
             jwt_signing_keys_dir,
             jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "supplier-registry".into()),
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "supplier-registry".into()),
@@ -207,23 +166,11 @@ impl Config {
                 10_000_000,
             )?,
             webhook_allow_private_targets: flag(&get, "WEBHOOK_ALLOW_PRIVATE_TARGETS")?,
-            webhook_timeout: Duration::from_secs(ranged(
-                &get,
-                "WEBHOOK_TIMEOUT_SECONDS",
-                15,
-                1,
-                60,
-            )?),
+            webhook_timeout: seconds(&get, "WEBHOOK_TIMEOUT_SECONDS", 15, 1, 60)?,
             webhook_retry_schedule: retry_schedule(
                 get("WEBHOOK_RETRY_SCHEDULE_SECONDS").as_deref(),
             )?,
-            webhook_poll_interval: Duration::from_millis(ranged(
-                &get,
-                "WEBHOOK_POLL_INTERVAL_MS",
-                1000,
-                10,
-                60_000,
-            )?),
+            webhook_poll_interval: millis(&get, "WEBHOOK_POLL_INTERVAL_MS", 1000, 10, 60_000)?,
             import_max_bytes: ranged(
                 &get,
                 "IMPORT_MAX_BYTES",
@@ -297,6 +244,59 @@ where
             .map_err(|e| err(var, format!("`{}`: {e}", raw.trim()))),
         None => default.ok_or_else(|| err(var, "is required")),
     }
+}
+
+fn app_env(raw: Option<&str>) -> Result<AppEnv, ConfigError> {
+    match raw.map(str::trim) {
+        None | Some("development") => Ok(AppEnv::Development),
+        Some("production") => Ok(AppEnv::Production),
+        Some(other) => Err(err(
+            "APP_ENV",
+            format!("expected `development` or `production`, got `{other}`"),
+        )),
+    }
+}
+
+/// A digest key of at least 32 bytes; in production, both the signing keys and the digest key.
+fn check_keys(
+    app_env: AppEnv,
+    jwt_signing_keys_dir: Option<&PathBuf>,
+    secret_digest_key: Option<&str>,
+) -> Result<(), ConfigError> {
+    if secret_digest_key.is_some_and(|key| key.len() < 32) {
+        return Err(err("SECRET_DIGEST_KEY", "must be at least 32 bytes long"));
+    }
+    if app_env == AppEnv::Production {
+        if jwt_signing_keys_dir.is_none() {
+            return Err(err("JWT_SIGNING_KEYS_DIR", "is required in production"));
+        }
+        if secret_digest_key.is_none() {
+            return Err(err("SECRET_DIGEST_KEY", "is required in production"));
+        }
+    }
+    Ok(())
+}
+
+/// A number of seconds in `min..=max` (`default` when unset).
+fn seconds(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<Duration, ConfigError> {
+    ranged(get, var, default, min, max).map(Duration::from_secs)
+}
+
+/// A number of milliseconds in `min..=max` (`default` when unset).
+fn millis(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<Duration, ConfigError> {
+    ranged(get, var, default, min, max).map(Duration::from_millis)
 }
 
 fn ranged<T>(

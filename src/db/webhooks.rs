@@ -1,7 +1,7 @@
 //! Webhook endpoints and the outbox of their deliveries.
 //!
 //! [`enqueue`] runs inside the transaction that writes a change event (see
-//! `suppliers::insert_event`), so every committed event has its delivery rows and a rolled-back
+//! `suppliers::record`), so every committed event has its delivery rows and a rolled-back
 //! one has none. The dispatcher [`claim_due`]s deliveries with `FOR UPDATE SKIP LOCKED` — any
 //! number of service instances can dispatch at once without sending one delivery twice in the same
 //! lease — and records each attempt with [`record_attempt`].
@@ -271,17 +271,7 @@ pub async fn record_attempt(
 ) -> QueryResult<()> {
     use diesel_async::AsyncConnection;
     conn.transaction(async |conn| {
-        diesel::insert_into(webhook_attempts::table)
-            .values((
-                webhook_attempts::delivery_id.eq(attempt.delivery),
-                webhook_attempts::attempt.eq(attempt.number),
-                webhook_attempts::response_status.eq(attempt.response_status),
-                webhook_attempts::outcome.eq(attempt.outcome),
-                webhook_attempts::duration_ms.eq(attempt.duration_ms),
-            ))
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await?;
+        insert_attempt(conn, attempt).await?;
         let now = Utc::now();
         // The delivery's new state, its next due time, and the endpoint's move (from, to).
         let (status, due, endpoint) = match next {
@@ -290,23 +280,7 @@ pub async fn record_attempt(
             Next::GiveUp => ("failed", now, Some(("active", "failing"))),
             Next::Gone => ("failed", now, None),
         };
-        // Only from the state this attempt started in: if another worker has recorded an attempt
-        // since (this one's lease lapsed), this record must not move the delivery back.
-        let moved = diesel::update(
-            webhook_deliveries::table
-                .filter(webhook_deliveries::id.eq(attempt.delivery))
-                .filter(webhook_deliveries::status.eq("pending"))
-                .filter(webhook_deliveries::attempts.eq(attempt.number - 1)),
-        )
-        .set((
-            webhook_deliveries::status.eq(status),
-            webhook_deliveries::attempts.eq(attempt.number),
-            webhook_deliveries::next_attempt_at.eq(due),
-            webhook_deliveries::finished_at.eq((status != "pending").then_some(now)),
-        ))
-        .execute(conn)
-        .await?;
-        if moved == 0 {
+        if !move_delivery(conn, attempt, status, due, now).await? {
             return Ok(());
         }
         if let Some((from, to)) = endpoint {
@@ -318,24 +292,76 @@ pub async fn record_attempt(
                 .await?;
         }
         if next == Next::Gone {
-            diesel::update(
-                webhook_deliveries::table
-                    .filter(webhook_deliveries::webhook_id.eq(attempt.webhook))
-                    .filter(webhook_deliveries::status.eq("pending")),
-            )
-            .set((
-                webhook_deliveries::status.eq("failed"),
-                webhook_deliveries::finished_at.eq(now),
-            ))
-            .execute(conn)
-            .await?;
-            diesel::update(webhooks::table)
-                .filter(webhooks::id.eq(attempt.webhook))
-                .set(webhooks::status.eq("disabled"))
-                .execute(conn)
-                .await?;
+            disable_endpoint(conn, attempt.webhook, now).await?;
         }
         Ok(())
     })
     .await
+}
+
+async fn insert_attempt(conn: &mut AsyncPgConnection, attempt: &Attempt<'_>) -> QueryResult<()> {
+    diesel::insert_into(webhook_attempts::table)
+        .values((
+            webhook_attempts::delivery_id.eq(attempt.delivery),
+            webhook_attempts::attempt.eq(attempt.number),
+            webhook_attempts::response_status.eq(attempt.response_status),
+            webhook_attempts::outcome.eq(attempt.outcome),
+            webhook_attempts::duration_ms.eq(attempt.duration_ms),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Moves the delivery to `status`; whether it moved. Only from the state this attempt started
+/// in: if another worker has recorded an attempt since (this one's lease lapsed), this record
+/// must not move the delivery back.
+async fn move_delivery(
+    conn: &mut AsyncPgConnection,
+    attempt: &Attempt<'_>,
+    status: &str,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let moved = diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::id.eq(attempt.delivery))
+            .filter(webhook_deliveries::status.eq("pending"))
+            .filter(webhook_deliveries::attempts.eq(attempt.number - 1)),
+    )
+    .set((
+        webhook_deliveries::status.eq(status),
+        webhook_deliveries::attempts.eq(attempt.number),
+        webhook_deliveries::next_attempt_at.eq(due),
+        webhook_deliveries::finished_at.eq((status != "pending").then_some(now)),
+    ))
+    .execute(conn)
+    .await?;
+    Ok(moved > 0)
+}
+
+/// The receiver answered 410 Gone: the endpoint is disabled and its pending deliveries fail.
+async fn disable_endpoint(
+    conn: &mut AsyncPgConnection,
+    webhook: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::webhook_id.eq(webhook))
+            .filter(webhook_deliveries::status.eq("pending")),
+    )
+    .set((
+        webhook_deliveries::status.eq("failed"),
+        webhook_deliveries::finished_at.eq(now),
+    ))
+    .execute(conn)
+    .await?;
+    diesel::update(webhooks::table)
+        .filter(webhooks::id.eq(webhook))
+        .set(webhooks::status.eq("disabled"))
+        .execute(conn)
+        .await?;
+    Ok(())
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod capability;
 pub mod codes;
+pub mod event;
 pub mod field_error;
 pub mod import;
 pub mod size;

@@ -147,26 +147,7 @@ impl Method {
     /// Reads a `size_rules` row's method and params.
     pub fn from_params(method: &str, params: &Value) -> Result<Self, String> {
         Ok(match method {
-            "mx_combined_score" => {
-                let sectors = params
-                    .get("sectors")
-                    .and_then(Value::as_object)
-                    .ok_or("`sectors` is missing")?
-                    .iter()
-                    .map(|(name, b)| {
-                        let sector =
-                            Sector::parse(name).ok_or_else(|| format!("unknown sector {name}"))?;
-                        Ok((sector, bands(b)?))
-                    })
-                    .collect::<Result<_, String>>()?;
-                Self::MxCombinedScore {
-                    currency: text(params, "currency")?,
-                    employee_weight: decimal(&params["employee_weight"])?,
-                    sales_weight: decimal(&params["sales_weight"])?,
-                    sales_unit: decimal(&params["sales_unit"])?,
-                    sectors,
-                }
-            }
+            "mx_combined_score" => Self::mx_combined_score(params)?,
             "sales_bands" => Self::SalesBands {
                 currencies: params["currencies"]
                     .as_array()
@@ -176,29 +157,51 @@ impl Method {
                     .collect(),
                 bands: bands(&params["bands"])?,
             },
-            "employee_and_sales_bands" => {
-                let rows = params["bands"].as_array().ok_or("`bands` is missing")?;
-                let column = |i: usize| -> Result<Bands, String> {
-                    rows.iter()
-                        .map(|row| {
-                            let class = row[0]
-                                .as_str()
-                                .and_then(SizeClass::parse)
-                                .ok_or("a band needs a class")?;
-                            Ok((class, decimal(&row[i])?))
-                        })
-                        .collect()
-                };
-                Self::EmployeeAndSalesBands {
-                    currency: text(params, "currency")?,
-                    employees: column(1)?,
-                    sales: column(2)?,
-                }
-            }
+            "employee_and_sales_bands" => Self::employee_and_sales_bands(params)?,
             "employee_bands" => Self::EmployeeBands {
                 bands: bands(&params["bands"])?,
             },
             other => return Err(format!("unknown size rule method {other}")),
+        })
+    }
+
+    fn mx_combined_score(params: &Value) -> Result<Self, String> {
+        let sectors = params
+            .get("sectors")
+            .and_then(Value::as_object)
+            .ok_or("`sectors` is missing")?
+            .iter()
+            .map(|(name, b)| {
+                let sector = Sector::parse(name).ok_or_else(|| format!("unknown sector {name}"))?;
+                Ok((sector, bands(b)?))
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Self::MxCombinedScore {
+            currency: text(params, "currency")?,
+            employee_weight: decimal(&params["employee_weight"])?,
+            sales_weight: decimal(&params["sales_weight"])?,
+            sales_unit: decimal(&params["sales_unit"])?,
+            sectors,
+        })
+    }
+
+    fn employee_and_sales_bands(params: &Value) -> Result<Self, String> {
+        let rows = params["bands"].as_array().ok_or("`bands` is missing")?;
+        let column = |i: usize| -> Result<Bands, String> {
+            rows.iter()
+                .map(|row| {
+                    let class = row[0]
+                        .as_str()
+                        .and_then(SizeClass::parse)
+                        .ok_or("a band needs a class")?;
+                    Ok((class, decimal(&row[i])?))
+                })
+                .collect()
+        };
+        Ok(Self::EmployeeAndSalesBands {
+            currency: text(params, "currency")?,
+            employees: column(1)?,
+            sales: column(2)?,
         })
     }
 }

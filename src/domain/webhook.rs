@@ -15,14 +15,6 @@ use hmac::{Hmac, Mac};
 use rand::{RngCore, rngs::OsRng};
 use url::{Host, Url};
 
-/// The event types a webhook can subscribe to (those of the change feed).
-pub const EVENT_TYPES: [&str; 4] = [
-    "supplier.created",
-    "supplier.updated",
-    "supplier.status_changed",
-    "supplier.archived",
-];
-
 pub const SECRET_PREFIX: &str = "whsec_";
 
 /// Why a target is refused. The message is generic on purpose: it never tells what the name

@@ -21,6 +21,7 @@ use crate::{
         json::{double_option, not_null},
         pagination::{ApiQuery, Page, PageParams, page},
     },
+    routes::users::access_changes,
     state::AppState,
 };
 
@@ -257,19 +258,7 @@ pub async fn update_client(
     principal.require_role(&[Role::Admin])?;
     principal.require_scope(Scope::Admin)?;
     let if_match = if_match.required()?;
-    let patch: UpdateClientRequest = body.parse()?;
-    let mut errors = Vec::new();
-    let name =
-        not_null("name", patch.name, &mut errors).map(|n| check_name("name", &n, &mut errors));
-    let role = not_null("role", patch.role, &mut errors);
-    let disabled = not_null("disabled", patch.disabled, &mut errors);
-    let countries = patch.countries.map(Option::unwrap_or_default);
-    if let Some(countries) = &countries {
-        check_countries("countries", countries, &mut errors);
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::unprocessable(errors));
-    }
+    let changes = client_changes(body.parse()?)?;
     let id = *id;
     let mut conn = state.pool.get().await?;
     let row = diesel_async::AsyncConnection::transaction(&mut *conn, async |conn| {
@@ -278,14 +267,30 @@ pub async fn update_client(
             .ok_or_else(|| ApiError::NotFound("No such client.".into()))?;
         if_match.check(current.version)?;
         let changes = ClientChanges {
-            name,
-            role: role.map(|r| r.as_str().to_owned()),
-            countries,
-            disabled,
             version: Some(current.version + 1),
+            ..changes
         };
         Ok::<_, ApiError>(accounts::update_client(conn, id, &changes).await?)
     })
     .await?;
     Ok(client_response(StatusCode::OK, row))
+}
+
+/// A client PATCH checked into the columns it changes (all its faults at once); the version is
+/// the caller's to set.
+fn client_changes(patch: UpdateClientRequest) -> Result<ClientChanges, ApiError> {
+    let mut errors = Vec::new();
+    let name =
+        not_null("name", patch.name, &mut errors).map(|n| check_name("name", &n, &mut errors));
+    let access = access_changes(patch.role, patch.countries, patch.disabled, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::unprocessable(errors));
+    }
+    Ok(ClientChanges {
+        name,
+        role: access.role,
+        countries: access.countries,
+        disabled: access.disabled,
+        version: None,
+    })
 }

@@ -1,46 +1,37 @@
 //! The change feed: every committed change to a supplier, in commit order, each once.
 
 use actix_web::{get, web};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
+pub use crate::domain::event::Event;
 use crate::{
     auth::{Principal, Scope},
     db::suppliers::{self as store, EventRow},
+    domain::status::EventType,
     error::ApiError,
     http::pagination::{ApiQuery, DEFAULT_LIMIT, MAX_LIMIT, Page},
     state::AppState,
 };
 
-/// A change.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Event {
-    /// Strictly increasing in commit order.
-    pub id: i64,
-    /// `supplier.created`, `supplier.updated`, `supplier.status_changed` or `supplier.archived`.
-    #[serde(rename = "type")]
-    #[schema(example = "supplier.updated")]
-    pub kind: String,
-    pub occurred_at: DateTime<Utc>,
-    pub supplier_id: Uuid,
-    /// The new `version`, and per type: `changed` (fields), `from`/`to`/`reason` (status).
-    #[schema(value_type = Object, example = json!({ "version": 4, "changed": ["employees"] }))]
-    pub data: Value,
-}
+impl TryFrom<EventRow> for Event {
+    type Error = ApiError;
 
-impl From<EventRow> for Event {
-    fn from(row: EventRow) -> Self {
-        Self {
+    fn try_from(row: EventRow) -> Result<Self, ApiError> {
+        Ok(Self {
             id: row.id,
-            kind: row.kind,
+            kind: stored_event_type(&row.kind)?,
             occurred_at: row.occurred_at,
             supplier_id: row.supplier_id,
             data: row.data,
-        }
+        })
     }
+}
+
+/// An event type read back from the database (a check constraint keeps it one of ours).
+pub(crate) fn stored_event_type(raw: &str) -> Result<EventType, ApiError> {
+    EventType::parse(raw)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("unknown stored event type {raw:?}")))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -53,6 +44,32 @@ pub struct EventsQuery {
     /// 1 to 100, default 20.
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
+}
+
+impl EventsQuery {
+    /// `after` (0 by default) and `limit` (20 by default), each in range.
+    fn checked(&self) -> Result<(i64, i64), ApiError> {
+        let after = self.after.unwrap_or(0);
+        if after < 0 {
+            return Err(ApiError::bad_request(
+                "after",
+                "out_of_range",
+                "must be 0 or more",
+            ));
+        }
+        let limit = match self.limit {
+            None => DEFAULT_LIMIT,
+            Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "limit",
+                    "out_of_range",
+                    "must be between 1 and 100",
+                ));
+            }
+        };
+        Ok((after, limit))
+    }
 }
 
 /// The change feed.
@@ -75,32 +92,17 @@ pub async fn list_events(
     query: ApiQuery<EventsQuery>,
 ) -> Result<web::Json<Page<Event>>, ApiError> {
     principal.require_scope(Scope::Read)?;
-    let after = query.0.after.unwrap_or(0);
-    if after < 0 {
-        return Err(ApiError::bad_request(
-            "after",
-            "out_of_range",
-            "must be 0 or more",
-        ));
-    }
-    let limit = match query.0.limit {
-        None => DEFAULT_LIMIT,
-        Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "limit",
-                "out_of_range",
-                "must be between 1 and 100",
-            ));
-        }
-    };
+    let (after, limit) = query.0.checked()?;
     let mut conn = state.pool.get().await?;
     let rows = store::events_after(&mut conn, after, limit).await?;
     let next_cursor = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| r.id.to_string()))
         .flatten();
     Ok(web::Json(Page {
-        data: rows.into_iter().map(Event::from).collect(),
+        data: rows
+            .into_iter()
+            .map(Event::try_from)
+            .collect::<Result<_, _>>()?,
         next_cursor,
     }))
 }

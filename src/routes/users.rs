@@ -297,20 +297,7 @@ pub async fn update_user(
     principal.require_role(&[Role::Admin])?;
     principal.require_scope(Scope::Admin)?;
     let if_match = if_match.required()?;
-    let patch: UpdateUserRequest = body.parse()?;
-    let mut errors = Vec::new();
-    let name = patch
-        .name
-        .map(|n| n.map(|n| check_name("name", &n, &mut errors)));
-    let role = not_null("role", patch.role, &mut errors);
-    let disabled = not_null("disabled", patch.disabled, &mut errors);
-    let countries = patch.countries.map(Option::unwrap_or_default);
-    if let Some(countries) = &countries {
-        check_countries("countries", countries, &mut errors);
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::unprocessable(errors));
-    }
+    let changes = user_changes(body.parse()?)?;
     let id = *id;
     let mut conn = state.pool.get().await?;
     let row = diesel_async::AsyncConnection::transaction(&mut *conn, async |conn| {
@@ -319,14 +306,58 @@ pub async fn update_user(
             .ok_or_else(|| ApiError::NotFound("No such user.".into()))?;
         if_match.check(current.version)?;
         let changes = UserChanges {
-            name,
-            role: role.map(|r| r.as_str().to_owned()),
-            countries,
-            disabled,
             version: Some(current.version + 1),
+            ..changes
         };
         Ok::<_, ApiError>(accounts::update_user(conn, id, &changes).await?)
     })
     .await?;
     Ok(user_response(actix_web::http::StatusCode::OK, row))
+}
+
+/// A user PATCH checked into the columns it changes (all its faults at once); the version is
+/// the caller's to set.
+fn user_changes(patch: UpdateUserRequest) -> Result<UserChanges, ApiError> {
+    let mut errors = Vec::new();
+    let name = patch
+        .name
+        .map(|n| n.map(|n| check_name("name", &n, &mut errors)));
+    let access = access_changes(patch.role, patch.countries, patch.disabled, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::unprocessable(errors));
+    }
+    Ok(UserChanges {
+        name,
+        role: access.role,
+        countries: access.countries,
+        disabled: access.disabled,
+        version: None,
+    })
+}
+
+/// What a PATCH of a user and of an API client may both change, checked: role (not null),
+/// countries (null empties them) and disabled (not null).
+pub(crate) struct AccessChanges {
+    pub role: Option<String>,
+    pub countries: Option<Vec<String>>,
+    pub disabled: Option<bool>,
+}
+
+pub(crate) fn access_changes(
+    role: Option<Option<Role>>,
+    countries: Option<Option<Vec<String>>>,
+    disabled: Option<Option<bool>>,
+    errors: &mut Vec<FieldError>,
+) -> AccessChanges {
+    let role = not_null("role", role, errors);
+    let disabled = not_null("disabled", disabled, errors);
+    let countries = countries.map(Option::unwrap_or_default);
+    if let Some(countries) = &countries {
+        check_countries("countries", countries, errors);
+    }
+    AccessChanges {
+        role: role.map(|r| r.as_str().to_owned()),
+        countries,
+        disabled,
+    }
 }

@@ -7,7 +7,7 @@ use diesel_async::AsyncConnection;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, record_event, spawn_app};
+use crate::helpers::{TestApp, assert_problem, record_event, spawn_app, supplier_body};
 
 async fn feed(app: &TestApp, token: &str, after: i64) -> Value {
     let resp = app
@@ -28,36 +28,14 @@ async fn every_change_is_in_the_feed_in_order() {
     let app = spawn_app().await;
     let admin = app.user_with_role("admin").await;
     let supplier = app.user_with_role("supplier").await;
-    let body = json!({ "legal_name": "Feed S.A.", "tax_id": "FEED0001", "country": "GT", "sector": "services", "employees": 3 });
-    let doc: Value = app
-        .authed(Method::POST, "/v1/suppliers", &admin.token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = app
+        .create_supplier(&admin.token, &supplier_body("Feed S.A.", "FEED0001", 3))
+        .await;
     let id = doc["id"].as_str().unwrap();
-    app.authed(Method::PATCH, &format!("/v1/suppliers/{id}"), &admin.token)
-        .header("if-match", "\"1\"")
-        .json(&json!({ "employees": 4 }))
-        .send()
-        .await
-        .unwrap();
-    app.authed(
-        Method::POST,
-        &format!("/v1/suppliers/{id}/submit"),
-        &admin.token,
-    )
-    .send()
-    .await
-    .unwrap();
-    app.authed(Method::DELETE, &format!("/v1/suppliers/{id}"), &admin.token)
-        .header("if-match", "\"3\"")
-        .send()
-        .await
-        .unwrap();
+    app.patch_supplier(&admin.token, id, "\"1\"", &json!({ "employees": 4 }))
+        .await;
+    app.transition(&admin.token, id, "submit", None).await;
+    app.archive_supplier(&admin.token, id, "\"3\"").await;
 
     let all = feed(&app, &admin.token, 0).await;
     let events = all["data"].as_array().unwrap();
@@ -119,16 +97,9 @@ async fn every_change_is_in_the_feed_in_order() {
 async fn a_poller_never_misses_an_event_of_a_slow_transaction() {
     let app = spawn_app().await;
     let admin = app.user_with_role("admin").await;
-    let body = json!({ "legal_name": "Lenta S.A.", "tax_id": "SLOW0001", "country": "GT", "sector": "services", "employees": 3 });
-    let doc: Value = app
-        .authed(Method::POST, "/v1/suppliers", &admin.token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = app
+        .create_supplier(&admin.token, &supplier_body("Lenta S.A.", "SLOW0001", 3))
+        .await;
     let supplier: uuid::Uuid = doc["id"].as_str().unwrap().parse().unwrap();
     let mut start = feed(&app, &admin.token, 0).await["data"]
         .as_array()

@@ -14,6 +14,7 @@ use std::{
 use actix_web::{HttpResponse, web};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use supplier_registry::{
     config::Config,
     db,
@@ -305,6 +306,17 @@ impl TestApp {
             .expect("request")
     }
 
+    /// `GET path` as `token`; panics unless it is a 200, and returns the JSON body.
+    pub async fn get_json(&self, token: &str, path: &str) -> Value {
+        let resp = self
+            .authed(reqwest::Method::GET, path, token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(resp.status().as_u16(), 200, "{path}");
+        resp.json().await.expect("json body")
+    }
+
     /// Creates a user of `role` straight through the library (as `admin create-user` does) and
     /// logs it in; returns its id and access token.
     pub async fn user_with_role(&self, role: &str) -> TestUser {
@@ -370,6 +382,105 @@ impl TestApp {
             .bearer_auth(token)
     }
 
+    /// `POST /v1/suppliers` with `body`, as `token`; the raw answer (for tests of its status,
+    /// headers or problem).
+    pub async fn post_supplier(&self, token: &str, body: &Value) -> reqwest::Response {
+        self.post_supplier_request(token, body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The request `post_supplier` sends, to add a header (`Idempotency-Key`) before sending it.
+    pub fn post_supplier_request(&self, token: &str, body: &Value) -> reqwest::RequestBuilder {
+        self.authed(reqwest::Method::POST, "/v1/suppliers", token)
+            .json(body)
+    }
+
+    /// Registers a supplier as `token`; panics (showing the answer) unless it is a 201, and
+    /// returns the created document.
+    pub async fn create_supplier(&self, token: &str, body: &Value) -> Value {
+        let resp = self.post_supplier(token, body).await;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("response body");
+        assert_eq!(status, 201, "{text}");
+        serde_json::from_str(&text).expect("supplier json")
+    }
+
+    /// `PATCH /v1/suppliers/{id}` with a merge patch (`application/merge-patch+json`) under
+    /// `if_match` (`"\"3\""`, `*`).
+    pub async fn patch_supplier(
+        &self,
+        token: &str,
+        id: &str,
+        if_match: &str,
+        patch: &Value,
+    ) -> reqwest::Response {
+        self.authed(
+            reqwest::Method::PATCH,
+            &format!("/v1/suppliers/{id}"),
+            token,
+        )
+        .header("if-match", if_match)
+        .header("content-type", "application/merge-patch+json")
+        .body(patch.to_string())
+        .send()
+        .await
+        .expect("request")
+    }
+
+    /// `POST /v1/suppliers/{id}/{transition}` (`submit`, `verify`, `reject`, `suspend`,
+    /// `reinstate`), with `{"reason": …}` as the body when a reason is given.
+    pub async fn transition(
+        &self,
+        token: &str,
+        id: &str,
+        transition: &str,
+        reason: Option<&str>,
+    ) -> reqwest::Response {
+        self.transition_request(token, id, transition, reason)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The request `transition` sends, to add a header (`If-Match`) before sending it.
+    pub fn transition_request(
+        &self,
+        token: &str,
+        id: &str,
+        transition: &str,
+        reason: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let req = self.authed(
+            reqwest::Method::POST,
+            &format!("/v1/suppliers/{id}/{transition}"),
+            token,
+        );
+        match reason {
+            Some(reason) => req.json(&json!({ "reason": reason })),
+            None => req,
+        }
+    }
+
+    /// `DELETE /v1/suppliers/{id}` (archiving) under `if_match`.
+    pub async fn archive_supplier(
+        &self,
+        token: &str,
+        id: &str,
+        if_match: &str,
+    ) -> reqwest::Response {
+        self.authed(
+            reqwest::Method::DELETE,
+            &format!("/v1/suppliers/{id}"),
+            token,
+        )
+        .header("if-match", if_match)
+        .send()
+        .await
+        .expect("request")
+    }
+
     pub async fn post_json(&self, path: &str, body: &str) -> reqwest::Response {
         self.client
             .post(self.url(path))
@@ -379,6 +490,18 @@ impl TestApp {
             .await
             .expect("request")
     }
+}
+
+/// The smallest body `POST /v1/suppliers` accepts: a Guatemalan services supplier (no
+/// subdivision, capabilities or certificates needed); add fields to it as a test needs.
+pub fn supplier_body(legal_name: &str, tax_id: &str, employees: u32) -> Value {
+    json!({
+        "legal_name": legal_name,
+        "tax_id": tax_id,
+        "country": "GT",
+        "sector": "services",
+        "employees": employees,
+    })
 }
 
 pub struct TestUser {

@@ -31,23 +31,13 @@ async fn import(app: &TestApp, user: &TestUser, content_type: &str, body: &str) 
         location,
         format!("/v1/imports/{}", accepted["id"].as_str().unwrap())
     );
-    let queued = get(app, user, &location).await;
+    let queued = app.get_json(&user.token, &location).await;
     assert_eq!(queued["status"], "queued");
     let pool = db::build_pool(&app.config()).unwrap();
     assert!(run_once(&pool).await.unwrap(), "an import was due");
-    let report = get(app, user, &location).await;
+    let report = app.get_json(&user.token, &location).await;
     assert_eq!(report["status"], "completed", "{report:#}");
     report
-}
-
-async fn get(app: &TestApp, user: &TestUser, path: &str) -> Value {
-    let resp = app
-        .authed(Method::GET, path, &user.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200, "{path}");
-    resp.json().await.unwrap()
 }
 
 fn counts(report: &Value) -> [i64; 4] {
@@ -70,7 +60,7 @@ fn errors(report: &Value) -> Vec<(i64, String)> {
 }
 
 async fn events(app: &TestApp, user: &TestUser) -> Vec<Value> {
-    get(app, user, "/v1/events?limit=100").await["data"]
+    app.get_json(&user.token, "/v1/events?limit=100").await["data"]
         .as_array()
         .unwrap()
         .clone()
@@ -123,7 +113,9 @@ async fn csv_rows_are_created_refused_and_upserted_and_reruns_change_nothing() {
     assert_eq!(created.len(), 3);
     assert!(created.iter().all(|e| e["type"] == "supplier.created"));
     let id = created[0]["supplier_id"].as_str().unwrap();
-    let doc = get(&app, &agency, &format!("/v1/suppliers/{id}")).await;
+    let doc = app
+        .get_json(&agency.token, &format!("/v1/suppliers/{id}"))
+        .await;
     assert_eq!(doc["legal_name"], "Ensambles del Bajío");
     assert_eq!(doc["status"], "draft");
     assert_eq!(doc["version"], 1);
@@ -138,7 +130,9 @@ async fn csv_rows_are_created_refused_and_upserted_and_reruns_change_nothing() {
     assert_eq!(doc["certifications"][0]["scheme"], "iso_9001");
     assert_eq!(doc["certifications"][0]["expires_on"], "2031-01-01");
     assert_eq!(doc["contacts"][0]["email"], "ana@bajio.mx");
-    let history = get(&app, &agency, &format!("/v1/suppliers/{id}/history")).await;
+    let history = app
+        .get_json(&agency.token, &format!("/v1/suppliers/{id}/history"))
+        .await;
     assert_eq!(history["data"][0]["action"], "create");
     assert_eq!(history["data"][0]["actor"]["id"], json!(agency.id));
 
@@ -147,7 +141,8 @@ async fn csv_rows_are_created_refused_and_upserted_and_reruns_change_nothing() {
     assert_eq!(counts(&again), [0, 0, 3, 5], "{again:#}");
     assert_eq!(events(&app, &agency).await.len(), 3);
     assert_eq!(
-        get(&app, &agency, &format!("/v1/suppliers/{id}")).await["version"],
+        app.get_json(&agency.token, &format!("/v1/suppliers/{id}"))
+            .await["version"],
         1
     );
 
@@ -158,7 +153,9 @@ async fn csv_rows_are_created_refused_and_upserted_and_reruns_change_nothing() {
                    Diseños Peñasco,DPE0203046B2,MX,services,8\n";
     let report = import(&app, &agency, "text/csv", changed).await;
     assert_eq!(counts(&report), [0, 1, 1, 0], "{report:#}");
-    let doc = get(&app, &agency, &format!("/v1/suppliers/{id}")).await;
+    let doc = app
+        .get_json(&agency.token, &format!("/v1/suppliers/{id}"))
+        .await;
     assert_eq!(
         (doc["employees"].as_i64(), doc["version"].as_i64()),
         (Some(60), Some(2))
@@ -174,7 +171,9 @@ async fn csv_rows_are_created_refused_and_upserted_and_reruns_change_nothing() {
             .unwrap()
             .contains(&json!("employees"))
     );
-    let history = get(&app, &agency, &format!("/v1/suppliers/{id}/history")).await;
+    let history = app
+        .get_json(&agency.token, &format!("/v1/suppliers/{id}/history"))
+        .await;
     assert_eq!(history["data"][1]["changes"]["employees"], json!([42, 60]));
 }
 
@@ -209,7 +208,9 @@ async fn ndjson_rows_are_documents_and_patches() {
         .as_str()
         .unwrap()
         .to_owned();
-    let doc = get(&app, &admin, &format!("/v1/suppliers/{id}")).await;
+    let doc = app
+        .get_json(&admin.token, &format!("/v1/suppliers/{id}"))
+        .await;
     assert_eq!(doc["trade_name"], "OptiFina");
     assert_eq!(doc["location"], Value::Null);
     assert_eq!(doc["employees"], 12);
@@ -259,7 +260,10 @@ async fn uploads_are_checked_before_they_are_queued() {
     )
     .await;
     let admin = app.user_with_role("admin").await;
-    assert_eq!(get(&app, &admin, &location).await["status"], "queued");
+    assert_eq!(
+        app.get_json(&admin.token, &location).await["status"],
+        "queued"
+    );
 }
 
 #[tokio::test]
@@ -291,7 +295,7 @@ async fn an_import_left_by_a_dead_worker_resumes_with_the_batches_not_committed(
     )
     .await;
     assert!(run_once(&pool).await.unwrap());
-    let report = get(&app, &admin, &location).await;
+    let report = app.get_json(&admin.token, &location).await;
     assert_eq!(report["status"], "completed");
     assert_eq!(counts(&report), [full as i64 + 1, 0, 0, 0]);
     assert_eq!(report["rows_processed"], full + 1);
@@ -323,7 +327,7 @@ async fn rows_committed_alone_are_not_redone_and_a_failing_import_is_given_up() 
     .await;
     let pool = db::build_pool(&app.config()).unwrap();
     assert!(run_once(&pool).await.unwrap());
-    let report = get(&app, &admin, &location).await;
+    let report = app.get_json(&admin.token, &location).await;
     assert_eq!(counts(&report), [3, 0, 0, 0], "{report:#}");
     assert_eq!(events(&app, &admin).await.len(), 2, "rows 1 and 3 only");
 
@@ -337,7 +341,10 @@ async fn rows_committed_alone_are_not_redone_and_a_failing_import_is_given_up() 
     )
     .await;
     assert!(run_once(&pool).await.unwrap());
-    assert_eq!(get(&app, &admin, &location).await["status"], "failed");
+    assert_eq!(
+        app.get_json(&admin.token, &location).await["status"],
+        "failed"
+    );
 }
 
 #[tokio::test]
@@ -356,7 +363,7 @@ async fn the_worker_of_the_process_that_queued_an_import_starts_at_once() {
     let location = resp.headers()["location"].to_str().unwrap().to_owned();
     let started = std::time::Instant::now();
     loop {
-        if get(&app, &admin, &location).await["status"] == "completed" {
+        if app.get_json(&admin.token, &location).await["status"] == "completed" {
             break;
         }
         assert!(

@@ -10,7 +10,7 @@ use std::{
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app};
+use crate::helpers::{self, TestApp, assert_problem, spawn_app};
 
 const ROLES: [&str; 4] = ["admin", "agency", "supplier", "viewer"];
 
@@ -22,7 +22,7 @@ fn unique() -> u32 {
 
 /// A supplier body with a tax id not used before.
 fn supplier_body() -> Value {
-    json!({ "legal_name": "Matriz S.A.", "tax_id": format!("T{:07}", unique()), "country": "GT", "sector": "services", "employees": 3 })
+    helpers::supplier_body("Matriz S.A.", &format!("T{:07}", unique()), 3)
 }
 
 struct Case {
@@ -366,15 +366,7 @@ async fn each_role_reaches_exactly_the_operations_it_may() {
                     .replace("{code}", "svc.cal")
                     .replace("{owner}", &target_owner.id.to_string());
                 if path.contains("{supplier}") {
-                    let made: Value = app
-                        .authed(Method::POST, "/v1/suppliers", &admin.token)
-                        .json(&supplier_body())
-                        .send()
-                        .await
-                        .unwrap()
-                        .json()
-                        .await
-                        .unwrap();
+                    let made = app.create_supplier(&admin.token, &supplier_body()).await;
                     path = path.replace("{supplier}", made["id"].as_str().unwrap());
                 }
                 if path.contains("{import}") {

@@ -114,12 +114,7 @@ async fn any_accepted_document_reads_back_as_written() {
         };
         doc["tax_id"] = json!(tax_id);
 
-        let resp = app
-            .authed(Method::POST, "/v1/suppliers", &admin.token)
-            .json(&doc)
-            .send()
-            .await
-            .unwrap();
+        let resp = app.post_supplier(&admin.token, &doc).await;
         let status = resp.status().as_u16();
         let body: Value = resp.json().await.unwrap();
         assert_eq!(status, 201, "accepted: {doc:#} → {body:#}");

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, exec, spawn_app};
+use crate::helpers::{TestApp, assert_problem, exec, spawn_app, supplier_body};
 
 /// (legal name, tax id, country, subdivision, employees, capability, certification, lat, lon)
 type Row = (
@@ -114,14 +114,7 @@ async fn seed(app: &TestApp, token: &str) -> Vec<String> {
             body["certifications"] =
                 json!([{ "scheme": c, "issued_on": "2024-01-01", "expires_on": "2030-01-01" }]);
         }
-        let resp = app
-            .authed(Method::POST, "/v1/suppliers", token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status().as_u16(), 201);
-        let doc: Value = resp.json().await.unwrap();
+        let doc = app.create_supplier(token, &body).await;
         ids.push(doc["id"].as_str().unwrap().to_owned());
     }
     exec(
@@ -260,13 +253,9 @@ async fn visibility_follows_the_role() {
     let admin = app.user_with_role("admin").await;
     let owner = app.user_with_role("supplier").await;
     seed(&app, &admin.token).await;
-    let draft = app
-        .authed(Method::POST, "/v1/suppliers", &owner.token)
-        .json(&json!({ "legal_name": "Borrador Propio", "tax_id": "BPR0101015A1", "country": "MX", "sector": "services", "employees": 2 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(draft.status().as_u16(), 201);
+    let mut draft = supplier_body("Borrador Propio", "BPR0101015A1", 2);
+    draft["country"] = json!("MX");
+    app.create_supplier(&owner.token, &draft).await;
     let as_who = |token: Option<&str>, query: &'static str| {
         let mut req = app.client.get(app.url(&format!("/v1/suppliers?{query}")));
         if let Some(t) = token {
@@ -324,12 +313,8 @@ async fn pages_never_repeat_or_skip_while_suppliers_are_added() {
         );
         // Between pages, a supplier is registered and verified, named to sort before and after.
         for name in [format!("AAA Nuevo {added}"), format!("ZZZ Nuevo {added}")] {
-            let body = json!({ "legal_name": name, "tax_id": format!("N{}{added:05}", &name[..1]), "country": "GT", "sector": "services", "employees": 1 });
-            app.authed(Method::POST, "/v1/suppliers", &admin.token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
+            let body = supplier_body(&name, &format!("N{}{added:05}", &name[..1]), 1);
+            app.post_supplier(&admin.token, &body).await;
         }
         added += 1;
         exec(
@@ -528,17 +513,11 @@ async fn relevance_pages_settle_ties_by_id() {
         } else {
             format!("Nájera {i}")
         };
-        let body = json!({ "legal_name": name, "tax_id": format!("TIE{i:05}"), "country": "GT", "sector": "services", "employees": 1 });
-        assert_eq!(
-            app.authed(Method::POST, "/v1/suppliers", &admin.token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16(),
-            201
-        );
+        app.create_supplier(
+            &admin.token,
+            &supplier_body(&name, &format!("TIE{i:05}"), 1),
+        )
+        .await;
     }
     exec(
         &app.db,
@@ -594,14 +573,8 @@ async fn facets_follow_every_committed_change() {
         // Asked twice: the second answer may come from memory, and must still be right.
         assert_eq!(count().await, i);
         assert_eq!(count().await, i);
-        let body = json!({ "legal_name": format!("Cache {i}"), "tax_id": format!("CACHE{i:05}"), "country": "GT", "sector": "services", "employees": 1 });
-        let created = app
-            .authed(Method::POST, "/v1/suppliers", &admin.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(created.status().as_u16(), 201);
+        let body = supplier_body(&format!("Cache {i}"), &format!("CACHE{i:05}"), 1);
+        app.create_supplier(&admin.token, &body).await;
     }
     assert_eq!(count().await, 3);
 }
@@ -617,17 +590,9 @@ async fn distance_pages_settle_ties_by_id() {
         } else {
             (20.67, -103.35)
         };
-        let body = json!({ "legal_name": format!("Geo {i}"), "tax_id": format!("GEO{i:05}"), "country": "GT", "sector": "services", "employees": 1, "location": { "lat": lat, "lon": lon } });
-        assert_eq!(
-            app.authed(Method::POST, "/v1/suppliers", &admin.token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16(),
-            201
-        );
+        let mut body = supplier_body(&format!("Geo {i}"), &format!("GEO{i:05}"), 1);
+        body["location"] = json!({ "lat": lat, "lon": lon });
+        app.create_supplier(&admin.token, &body).await;
     }
     exec(
         &app.db,

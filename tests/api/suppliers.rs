@@ -28,41 +28,6 @@ fn bajio() -> Value {
     })
 }
 
-async fn create(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
-    app.authed(Method::POST, "/v1/suppliers", token)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn created(app: &TestApp, token: &str, body: &Value) -> Value {
-    let resp = create(app, token, body).await;
-    assert_eq!(
-        resp.status().as_u16(),
-        201,
-        "{}",
-        resp.text().await.unwrap_or_default()
-    );
-    resp.json().await.unwrap()
-}
-
-async fn patch(
-    app: &TestApp,
-    token: &str,
-    id: &str,
-    if_match: &str,
-    body: Value,
-) -> reqwest::Response {
-    app.authed(Method::PATCH, &format!("/v1/suppliers/{id}"), token)
-        .header("if-match", if_match)
-        .header("content-type", "application/merge-patch+json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn count(app: &TestApp, sql: &str) -> i64 {
     use diesel_async::RunQueryDsl;
     #[derive(diesel::QueryableByName)]
@@ -83,7 +48,7 @@ async fn registering_answers_the_contract_document_with_location_and_etag() {
     let app = spawn_app().await;
     let owner = app.user_with_role("supplier").await;
 
-    let resp = create(&app, &owner.token, &bajio()).await;
+    let resp = app.post_supplier(&owner.token, &bajio()).await;
 
     assert_eq!(resp.status().as_u16(), 201);
     assert_eq!(resp.headers()["etag"], "\"1\"");
@@ -179,7 +144,7 @@ async fn anonymous_callers_see_only_verified_suppliers_and_never_contacts() {
     let owner = app.user_with_role("supplier").await;
     let other = app.user_with_role("supplier").await;
     let viewer = app.user_with_role("viewer").await;
-    let doc = created(&app, &owner.token, &bajio()).await;
+    let doc = app.create_supplier(&owner.token, &bajio()).await;
     let path = format!("/v1/suppliers/{}", doc["id"].as_str().unwrap());
 
     assert_problem(app.get(&path).await, 404).await;
@@ -264,7 +229,7 @@ async fn every_broken_rule_is_reported_at_once_naming_its_field() {
         body[k] = v;
     }
 
-    let resp = create(&app, &agency.token, &body).await;
+    let resp = app.post_supplier(&agency.token, &body).await;
 
     // Every violation of the body in one answer: a missing nested field (`contacts[1].name`)
     // hides nothing, and is named first, with the other errors of the shape.
@@ -331,7 +296,7 @@ async fn server_owned_unknown_missing_and_mistyped_fields_are_422() {
         (with("sector", json!("mining")), "sector", "invalid"),
     ];
     for (body, field, code) in cases {
-        let problem = assert_problem(create(&app, &admin.token, &body).await, 422).await;
+        let problem = assert_problem(app.post_supplier(&admin.token, &body).await, 422).await;
         assert_eq!(
             (
                 problem.errors[0].field.as_str(),
@@ -355,17 +320,24 @@ async fn tax_ids_are_checked_per_country_and_unique_per_country() {
         b
     };
 
-    let first = created(&app, &admin.token, &supplier("CR", "3-101-123456")).await;
-    let again = create(&app, &admin.token, &supplier("CR", "3101123456")).await;
-    let elsewhere = create(
-        &app,
-        &admin.token,
-        &supplier("PA", "155596713-2-2015 DV 59"),
-    )
-    .await;
-    let us = create(&app, &admin.token, &supplier("US", "12-3456789")).await;
-    let bad_ein = create(&app, &admin.token, &supplier("US", "07-3456789")).await;
-    let bad_cedula = create(&app, &admin.token, &supplier("CR", "3-999-123456")).await;
+    let first = app
+        .create_supplier(&admin.token, &supplier("CR", "3-101-123456"))
+        .await;
+    let again = app
+        .post_supplier(&admin.token, &supplier("CR", "3101123456"))
+        .await;
+    let elsewhere = app
+        .post_supplier(&admin.token, &supplier("PA", "155596713-2-2015 DV 59"))
+        .await;
+    let us = app
+        .post_supplier(&admin.token, &supplier("US", "12-3456789"))
+        .await;
+    let bad_ein = app
+        .post_supplier(&admin.token, &supplier("US", "07-3456789"))
+        .await;
+    let bad_cedula = app
+        .post_supplier(&admin.token, &supplier("CR", "3-999-123456"))
+        .await;
 
     assert_eq!(first["tax_id"], "3101123456");
     assert_eq!(first["size_rule"], "CR-MEIC-BANDS-PROVISIONAL");
@@ -392,7 +364,7 @@ async fn concurrent_registrations_of_one_tax_id_give_one_201_and_the_rest_409() 
     let admin = app.user_with_role("admin").await;
     let body = bajio();
 
-    let attempts = (0..8).map(|_| create(&app, &admin.token, &body));
+    let attempts = (0..8).map(|_| app.post_supplier(&admin.token, &body));
     let statuses: Vec<u16> = futures_util::future::join_all(attempts)
         .await
         .iter()
@@ -423,9 +395,8 @@ async fn the_same_idempotency_key_replays_the_first_response_per_caller() {
     let owner = app.user_with_role("supplier").await;
     let other = app.user_with_role("supplier").await;
     let send = |user: &TestUser, body: Value| {
-        app.authed(Method::POST, "/v1/suppliers", &user.token)
+        app.post_supplier_request(&user.token, &body)
             .header("idempotency-key", "retry-7f3a")
-            .json(&body)
             .send()
     };
 
@@ -440,9 +411,8 @@ async fn the_same_idempotency_key_replays_the_first_response_per_caller() {
     theirs.as_object_mut().unwrap().remove("subdivision");
     let other_caller = send(&other, theirs).await.unwrap();
     let bad_key = app
-        .authed(Method::POST, "/v1/suppliers", &owner.token)
+        .post_supplier_request(&owner.token, &bajio())
         .header("idempotency-key", "")
-        .json(&bajio())
         .send()
         .await
         .unwrap();
@@ -470,7 +440,7 @@ async fn the_same_idempotency_key_replays_the_first_response_per_caller() {
 async fn a_merge_patch_needs_if_match_bumps_the_version_and_is_audited() {
     let app = spawn_app().await;
     let owner = app.user_with_role("supplier").await;
-    let doc = created(&app, &owner.token, &bajio()).await;
+    let doc = app.create_supplier(&owner.token, &bajio()).await;
     let id = doc["id"].as_str().unwrap();
 
     let without = app
@@ -479,8 +449,10 @@ async fn a_merge_patch_needs_if_match_bumps_the_version_and_is_audited() {
         .send()
         .await
         .unwrap();
-    let stale = patch(&app, &owner.token, id, "\"9\"", json!({ "employees": 60 })).await;
-    let ok = patch(&app, &owner.token, id, "\"1\"", json!({ "employees": 300, "annual_sales": { "amount": "200000000", "currency": "MXN" }, "trade_name": null, "contacts": [{ "name": "Luis Peña" }] })).await;
+    let stale = app
+        .patch_supplier(&owner.token, id, "\"9\"", &json!({ "employees": 60 }))
+        .await;
+    let ok = app.patch_supplier(&owner.token, id, "\"1\"", &json!({ "employees": 300, "annual_sales": { "amount": "200000000", "currency": "MXN" }, "trade_name": null, "contacts": [{ "name": "Luis Peña" }] })).await;
 
     assert_problem(without, 428).await;
     assert_problem(stale, 412).await;
@@ -506,28 +478,25 @@ async fn a_merge_patch_needs_if_match_bumps_the_version_and_is_audited() {
         "fields left out stay"
     );
 
-    let noop = patch(&app, &owner.token, id, "\"2\"", json!({ "employees": 300 })).await;
+    let noop = app
+        .patch_supplier(&owner.token, id, "\"2\"", &json!({ "employees": 300 }))
+        .await;
     assert_eq!(noop.headers()["etag"], "\"2\"", "no change, no new version");
-    let required = patch(
-        &app,
-        &owner.token,
-        id,
-        "\"2\"",
-        json!({ "legal_name": null }),
-    )
-    .await;
+    let required = app
+        .patch_supplier(&owner.token, id, "\"2\"", &json!({ "legal_name": null }))
+        .await;
     assert_eq!(
         assert_problem(required, 422).await.errors[0].field,
         "legal_name"
     );
-    let owned = patch(
-        &app,
-        &owner.token,
-        id,
-        "\"2\"",
-        json!({ "status": "verified", "id": "x" }),
-    )
-    .await;
+    let owned = app
+        .patch_supplier(
+            &owner.token,
+            id,
+            "\"2\"",
+            &json!({ "status": "verified", "id": "x" }),
+        )
+        .await;
     assert_eq!(assert_problem(owned, 422).await.errors.len(), 2);
 
     let entries = count(
@@ -554,7 +523,7 @@ async fn who_may_change_a_supplier() {
     let owner = app.user_with_role("supplier").await;
     let other = app.user_with_role("supplier").await;
     let viewer = app.user_with_role("viewer").await;
-    let doc = created(&app, &owner.token, &bajio()).await;
+    let doc = app.create_supplier(&owner.token, &bajio()).await;
     let id = doc["id"].as_str().unwrap().to_owned();
     let mx_agency = app.user_with_role("agency").await;
     let cr_agency = app.user_with_role("agency").await;
@@ -576,48 +545,38 @@ async fn who_may_change_a_supplier() {
     .await;
 
     assert_problem(
-        patch(&app, &other.token, &id, "*", json!({ "city": "Celaya" })).await,
+        app.patch_supplier(&other.token, &id, "*", &json!({ "city": "Celaya" }))
+            .await,
         404,
     )
     .await;
     assert_problem(
-        patch(&app, &viewer.token, &id, "*", json!({ "city": "Celaya" })).await,
+        app.patch_supplier(&viewer.token, &id, "*", &json!({ "city": "Celaya" }))
+            .await,
         403,
     )
     .await;
     assert_problem(
-        patch(
-            &app,
-            &cr_agency.token,
-            &id,
-            "*",
-            json!({ "city": "Celaya" }),
-        )
-        .await,
+        app.patch_supplier(&cr_agency.token, &id, "*", &json!({ "city": "Celaya" }))
+            .await,
         403,
     )
     .await;
     assert_eq!(
-        patch(
-            &app,
+        app.patch_supplier(&mx_agency.token, &id, "*", &json!({ "city": "Celaya" }))
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    let moved = app
+        .patch_supplier(
             &mx_agency.token,
             &id,
             "*",
-            json!({ "city": "Celaya" })
+            &json!({ "country": "CR", "subdivision": null, "tax_id": "3-101-654321" }),
         )
-        .await
-        .status()
-        .as_u16(),
-        200
-    );
-    let moved = patch(
-        &app,
-        &mx_agency.token,
-        &id,
-        "*",
-        json!({ "country": "CR", "subdivision": null, "tax_id": "3-101-654321" }),
-    )
-    .await;
+        .await;
     assert_problem(moved, 403).await;
     exec(
         &app.db,
@@ -625,7 +584,8 @@ async fn who_may_change_a_supplier() {
     )
     .await;
     assert_problem(
-        patch(&app, &other.token, &id, "*", json!({ "city": "Celaya" })).await,
+        app.patch_supplier(&other.token, &id, "*", &json!({ "city": "Celaya" }))
+            .await,
         403,
     )
     .await;
@@ -633,9 +593,9 @@ async fn who_may_change_a_supplier() {
     cr_body["country"] = json!("CR");
     cr_body["tax_id"] = json!("3-101-123456");
     cr_body.as_object_mut().unwrap().remove("subdivision");
-    assert_problem(create(&app, &mx_agency.token, &cr_body).await, 403).await;
+    assert_problem(app.post_supplier(&mx_agency.token, &cr_body).await, 403).await;
     assert_eq!(
-        create(&app, &cr_agency.token, &cr_body)
+        app.post_supplier(&cr_agency.token, &cr_body)
             .await
             .status()
             .as_u16(),
@@ -647,7 +607,7 @@ async fn who_may_change_a_supplier() {
 async fn an_owner_changing_verified_fields_sends_the_profile_back_to_pending() {
     let app = spawn_app().await;
     let owner = app.user_with_role("supplier").await;
-    let doc = created(&app, &owner.token, &bajio()).await;
+    let doc = app.create_supplier(&owner.token, &bajio()).await;
     let id = doc["id"].as_str().unwrap();
     exec(
         &app.db,
@@ -655,22 +615,23 @@ async fn an_owner_changing_verified_fields_sends_the_profile_back_to_pending() {
     )
     .await;
 
-    let minor: Value = patch(&app, &owner.token, id, "*", json!({ "city": "Silao" }))
+    let minor: Value = app
+        .patch_supplier(&owner.token, id, "*", &json!({ "city": "Silao" }))
         .await
         .json()
         .await
         .unwrap();
-    let major: Value = patch(
-        &app,
-        &owner.token,
-        id,
-        "*",
-        json!({ "legal_name": "Ensambles del Bajío S.A.P.I. de C.V." }),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let major: Value = app
+        .patch_supplier(
+            &owner.token,
+            id,
+            "*",
+            &json!({ "legal_name": "Ensambles del Bajío S.A.P.I. de C.V." }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
 
     assert_eq!(minor["status"], "verified");
     assert_eq!(major["status"], "pending");
@@ -683,7 +644,7 @@ async fn archiving_keeps_the_supplier_readable_by_its_owner_only() {
     let app = spawn_app().await;
     let owner = app.user_with_role("supplier").await;
     let agency = app.user_with_role("agency").await;
-    let doc = created(&app, &owner.token, &bajio()).await;
+    let doc = app.create_supplier(&owner.token, &bajio()).await;
     let path = format!("/v1/suppliers/{}", doc["id"].as_str().unwrap());
     let delete = |token: &str, tag: Option<&str>| {
         let mut req = app.authed(Method::DELETE, &path, token);
@@ -728,12 +689,11 @@ async fn archiving_keeps_the_supplier_readable_by_its_owner_only() {
     );
     assert_problem(app.get(&path).await, 404).await;
     assert_problem(
-        patch(
-            &app,
+        app.patch_supplier(
             &owner.token,
             doc["id"].as_str().unwrap(),
             "\"2\"",
-            json!({ "city": "x" }),
+            &json!({ "city": "x" }),
         )
         .await,
         409,
@@ -751,7 +711,7 @@ async fn archiving_keeps_the_supplier_readable_by_its_owner_only() {
 async fn audit_rows_cannot_be_changed_or_deleted() {
     let app = spawn_app().await;
     let owner = app.user_with_role("supplier").await;
-    created(&app, &owner.token, &bajio()).await;
+    app.create_supplier(&owner.token, &bajio()).await;
     use diesel_async::RunQueryDsl;
     let mut conn = app.db.connect().await;
 
@@ -771,7 +731,11 @@ async fn an_empty_body_names_every_required_field() {
     let app = spawn_app().await;
     let admin = app.user_with_role("admin").await;
 
-    let problem = assert_problem(create(&app, &admin.token, &json!({ "fax": 1 })).await, 422).await;
+    let problem = assert_problem(
+        app.post_supplier(&admin.token, &json!({ "fax": 1 })).await,
+        422,
+    )
+    .await;
 
     let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(

@@ -16,7 +16,9 @@ use supplier_registry::{
 };
 
 use crate::{
-    helpers::{TestApp, TestUser, assert_problem, record_event, spawn_app, spawn_app_with},
+    helpers::{
+        TestApp, TestUser, assert_problem, record_event, spawn_app, spawn_app_with, supplier_body,
+    },
     receiver::{Answer, Receiver, verify},
 };
 
@@ -58,20 +60,8 @@ async fn registered(app: &TestApp, token: &str, url: &str, events: &[&str]) -> V
 }
 
 async fn create_supplier(app: &TestApp, user: &TestUser, tax_id: &str) -> Value {
-    let resp = app
-        .authed(Method::POST, "/v1/suppliers", &user.token)
-        .json(&json!({ "legal_name": "Ganchos S.A.", "tax_id": tax_id, "country": "GT", "sector": "services", "employees": 3 }))
-        .send()
+    app.create_supplier(&user.token, &supplier_body("Ganchos S.A.", tax_id, 3))
         .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 201);
-    resp.json().await.unwrap()
-}
-
-async fn json_of(app: &TestApp, token: &str, path: &str) -> Value {
-    let resp = app.authed(Method::GET, path, token).send().await.unwrap();
-    assert_eq!(resp.status().as_u16(), 200, "{path}");
-    resp.json().await.unwrap()
 }
 
 /// Waits until the webhook's deliveries satisfy `done`.
@@ -84,12 +74,12 @@ async fn deliveries_until(
 ) -> Vec<Value> {
     let started = Instant::now();
     loop {
-        let page = json_of(
-            app,
-            token,
-            &format!("/v1/webhooks/{webhook}/deliveries?limit=100"),
-        )
-        .await;
+        let page = app
+            .get_json(
+                token,
+                &format!("/v1/webhooks/{webhook}/deliveries?limit=100"),
+            )
+            .await;
         let list = page["data"].as_array().unwrap().clone();
         if done(&list) {
             return list;
@@ -180,9 +170,9 @@ async fn registration_refuses_unsafe_targets_and_shows_the_secret_once() {
         location,
         format!("/v1/webhooks/{}", created["id"].as_str().unwrap())
     );
-    let got = json_of(&app, &agency.token, &location).await;
+    let got = app.get_json(&agency.token, &location).await;
     assert!(got.get("secret").is_none());
-    let listed = json_of(&app, &agency.token, "/v1/webhooks").await;
+    let listed = app.get_json(&agency.token, "/v1/webhooks").await;
     assert_eq!(listed["data"].as_array().unwrap().len(), 1);
     assert!(!listed.to_string().contains(secret));
     let other = registered(
@@ -197,7 +187,7 @@ async fn registration_refuses_unsafe_targets_and_shows_the_secret_once() {
     // Another agency sees none of them; an admin sees all.
     let rival = app.user_with_role("agency").await;
     assert_eq!(
-        json_of(&app, &rival.token, "/v1/webhooks").await["data"],
+        app.get_json(&rival.token, "/v1/webhooks").await["data"],
         json!([])
     );
     assert_problem(
@@ -218,7 +208,7 @@ async fn registration_refuses_unsafe_targets_and_shows_the_secret_once() {
     .await;
     let admin = app.user_with_role("admin").await;
     assert_eq!(
-        json_of(&app, &admin.token, "/v1/webhooks?limit=1").await["data"]
+        app.get_json(&admin.token, "/v1/webhooks?limit=1").await["data"]
             .as_array()
             .unwrap()
             .len(),
@@ -296,21 +286,9 @@ async fn deliveries_are_signed_and_sent_within_seconds_of_the_commit() {
     let hits = receiver.wait_for(1, Duration::from_secs(5)).await;
     let first_delay = committed.elapsed();
     // Not subscribed: `supplier.updated`.
-    app.authed(Method::PATCH, &format!("/v1/suppliers/{id}"), &admin.token)
-        .header("if-match", "\"1\"")
-        .json(&json!({ "employees": 4 }))
-        .send()
-        .await
-        .unwrap();
-    let resp = app
-        .authed(
-            Method::POST,
-            &format!("/v1/suppliers/{id}/submit"),
-            &admin.token,
-        )
-        .send()
-        .await
-        .unwrap();
+    app.patch_supplier(&admin.token, id, "\"1\"", &json!({ "employees": 4 }))
+        .await;
+    let resp = app.transition(&admin.token, id, "submit", None).await;
     assert_eq!(resp.status().as_u16(), 200);
     let hits = if hits.len() < 2 {
         receiver.wait_for(2, Duration::from_secs(5)).await
@@ -320,7 +298,7 @@ async fn deliveries_are_signed_and_sent_within_seconds_of_the_commit() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.hits().len(), 2, "only the subscribed types");
 
-    let feed = json_of(&app, &agency.token, "/v1/events").await;
+    let feed = app.get_json(&agency.token, "/v1/events").await;
     let events: HashMap<String, Value> = feed["data"]
         .as_array()
         .unwrap()
@@ -456,12 +434,12 @@ async fn endpoints_that_keep_failing_are_marked_and_410_disables_them() {
         2,
         "the first try and one retry"
     );
-    let hook = json_of(
-        &app,
-        &agency.token,
-        &format!("/v1/webhooks/{}", bad["id"].as_str().unwrap()),
-    )
-    .await;
+    let hook = app
+        .get_json(
+            &agency.token,
+            &format!("/v1/webhooks/{}", bad["id"].as_str().unwrap()),
+        )
+        .await;
     assert_eq!(hook["status"], "failing");
 
     let list = deliveries_until(
@@ -473,12 +451,12 @@ async fn endpoints_that_keep_failing_are_marked_and_410_disables_them() {
     )
     .await;
     assert_eq!(list[0]["attempts"][0]["outcome"], "gone");
-    let hook = json_of(
-        &app,
-        &agency.token,
-        &format!("/v1/webhooks/{}", dead["id"].as_str().unwrap()),
-    )
-    .await;
+    let hook = app
+        .get_json(
+            &agency.token,
+            &format!("/v1/webhooks/{}", dead["id"].as_str().unwrap()),
+        )
+        .await;
     assert_eq!(hook["status"], "disabled");
 
     // A disabled endpoint gets nothing more; a failing one still does, and recovers.
@@ -492,12 +470,12 @@ async fn endpoints_that_keep_failing_are_marked_and_410_disables_them() {
     )
     .await;
     assert_eq!(list.len(), 2);
-    let dead_list = json_of(
-        &app,
-        &agency.token,
-        &format!("/v1/webhooks/{}/deliveries", dead["id"].as_str().unwrap()),
-    )
-    .await;
+    let dead_list = app
+        .get_json(
+            &agency.token,
+            &format!("/v1/webhooks/{}/deliveries", dead["id"].as_str().unwrap()),
+        )
+        .await;
     assert_eq!(dead_list["data"].as_array().unwrap().len(), 1);
     assert_eq!(gone.hits().len(), 1);
     // The script has run out of 500s by now: the next delivery succeeds and the endpoint is active.
@@ -510,12 +488,12 @@ async fn endpoints_that_keep_failing_are_marked_and_410_disables_them() {
         |l| l.len() == 3 && l[0]["status"] == "delivered",
     )
     .await;
-    let hook = json_of(
-        &app,
-        &agency.token,
-        &format!("/v1/webhooks/{}", bad["id"].as_str().unwrap()),
-    )
-    .await;
+    let hook = app
+        .get_json(
+            &agency.token,
+            &format!("/v1/webhooks/{}", bad["id"].as_str().unwrap()),
+        )
+        .await;
     assert_eq!(hook["status"], "active");
 }
 
@@ -544,12 +522,12 @@ async fn redirects_are_not_followed_and_targets_are_checked_again_at_delivery() 
         0
     );
     for hook in [&redirecting, &named] {
-        let list = json_of(
-            &app,
-            &agency.token,
-            &format!("/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap()),
-        )
-        .await;
+        let list = app
+            .get_json(
+                &agency.token,
+                &format!("/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap()),
+            )
+            .await;
         assert_eq!(list["data"][0]["attempts"][0]["outcome"], "refused_address");
         assert_eq!(list["data"][0]["status"], "pending", "retried later");
     }
@@ -566,15 +544,15 @@ async fn redirects_are_not_followed_and_targets_are_checked_again_at_delivery() 
     assert_eq!(redirector.hits().len(), 1);
     assert_eq!(internal.hits().len(), 1);
     assert_eq!(canary.hits().len(), 0, "the redirect was followed");
-    let list = json_of(
-        &app,
-        &agency.token,
-        &format!(
-            "/v1/webhooks/{}/deliveries",
-            redirecting["id"].as_str().unwrap()
-        ),
-    )
-    .await;
+    let list = app
+        .get_json(
+            &agency.token,
+            &format!(
+                "/v1/webhooks/{}/deliveries",
+                redirecting["id"].as_str().unwrap()
+            ),
+        )
+        .await;
     let attempt = &list["data"][0]["attempts"][1];
     assert_eq!(
         (&attempt["response_status"], &attempt["outcome"]),
@@ -584,15 +562,15 @@ async fn redirects_are_not_followed_and_targets_are_checked_again_at_delivery() 
         list["data"][0]["status"], "failed",
         "one retry in this schedule"
     );
-    let list = json_of(
-        &app,
-        &agency.token,
-        &format!(
-            "/v1/webhooks/{}/deliveries",
-            hanging["id"].as_str().unwrap()
-        ),
-    )
-    .await;
+    let list = app
+        .get_json(
+            &agency.token,
+            &format!(
+                "/v1/webhooks/{}/deliveries",
+                hanging["id"].as_str().unwrap()
+            ),
+        )
+        .await;
     assert_eq!(list["data"][0]["attempts"][1]["outcome"], "timeout");
 }
 
@@ -687,12 +665,12 @@ async fn a_late_record_does_not_undo_a_later_attempt() {
         claim_due(&mut conn, 10, 60.0).await.unwrap().is_empty(),
         "the late record made the delivery due again"
     );
-    let list = json_of(
-        &app,
-        &agency.token,
-        &format!("/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap()),
-    )
-    .await;
+    let list = app
+        .get_json(
+            &agency.token,
+            &format!("/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap()),
+        )
+        .await;
     let delivery = &list["data"][0];
     assert_eq!(delivery["status"], "pending", "{list}");
     assert_eq!(delivery["attempts"].as_array().unwrap().len(), 1, "{list}");

@@ -6,7 +6,7 @@ use std::process::Command;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, assert_problem, exec, spawn_app};
+use crate::helpers::{TestUser, assert_problem, exec, spawn_app};
 
 const STATES: [&str; 6] = [
     "draft",
@@ -28,38 +28,6 @@ fn body(country: &str, tax_id: &str) -> Value {
         b["subdivision"] = json!("MX-JAL");
     }
     b
-}
-
-async fn create(app: &TestApp, token: &str, body: &Value) -> Value {
-    let resp = app
-        .authed(Method::POST, "/v1/suppliers", token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 201);
-    resp.json().await.unwrap()
-}
-
-async fn act(
-    app: &TestApp,
-    token: &str,
-    id: &str,
-    transition: &str,
-    reason: Option<&str>,
-) -> reqwest::Response {
-    let req = app.authed(
-        Method::POST,
-        &format!("/v1/suppliers/{id}/{transition}"),
-        token,
-    );
-    match reason {
-        Some(r) => req.json(&json!({ "reason": r })),
-        None => req,
-    }
-    .send()
-    .await
-    .unwrap()
 }
 
 fn set_state_sql(id: &str, state: &str) -> String {
@@ -122,7 +90,9 @@ async fn every_transition_from_every_state_for_every_role() {
         ),
     )
     .await;
-    let supplier = create(&app, &actors[0].1.token, &body("MX", "PEJ0101015A1")).await;
+    let supplier = app
+        .create_supplier(&actors[0].1.token, &body("MX", "PEJ0101015A1"))
+        .await;
     let id = supplier["id"].as_str().unwrap();
 
     for transition in TRANSITIONS {
@@ -132,7 +102,7 @@ async fn every_transition_from_every_state_for_every_role() {
                 let reason = ["reject", "suspend"]
                     .contains(&transition)
                     .then_some("Falta documentación");
-                let resp = act(&app, &user.token, id, transition, reason).await;
+                let resp = app.transition(&user.token, id, transition, reason).await;
                 let want = expected(transition, state, who);
                 assert_eq!(
                     resp.status().as_u16(),
@@ -172,34 +142,30 @@ async fn reject_and_suspend_need_a_reason_and_if_match_is_checked_when_sent() {
     let app = spawn_app().await;
     let owner = app.user_with_role("supplier").await;
     let agency = app.user_with_role("agency").await;
-    let doc = create(&app, &owner.token, &body("MX", "PEJ0101015A1")).await;
+    let doc = app
+        .create_supplier(&owner.token, &body("MX", "PEJ0101015A1"))
+        .await;
     let id = doc["id"].as_str().unwrap();
     assert_eq!(
-        act(&app, &owner.token, id, "submit", None)
+        app.transition(&owner.token, id, "submit", None)
             .await
             .status()
             .as_u16(),
         200
     );
 
-    let no_body = act(&app, &agency.token, id, "reject", None).await;
-    let blank = act(&app, &agency.token, id, "reject", Some("   ")).await;
+    let no_body = app.transition(&agency.token, id, "reject", None).await;
+    let blank = app
+        .transition(&agency.token, id, "reject", Some("   "))
+        .await;
     let stale = app
-        .authed(
-            Method::POST,
-            &format!("/v1/suppliers/{id}/verify"),
-            &agency.token,
-        )
+        .transition_request(&agency.token, id, "verify", None)
         .header("if-match", "\"1\"")
         .send()
         .await
         .unwrap();
     let fresh = app
-        .authed(
-            Method::POST,
-            &format!("/v1/suppliers/{id}/verify"),
-            &agency.token,
-        )
+        .transition_request(&agency.token, id, "verify", None)
         .header("if-match", "\"2\"")
         .send()
         .await
@@ -219,13 +185,15 @@ async fn concurrent_transitions_on_one_supplier_cannot_both_win() {
     let agency = app.user_with_role("agency").await;
     let admin = app.user_with_role("admin").await;
     for round in 0..5 {
-        let doc = create(&app, &owner.token, &body("GT", &format!("RACE{round:04}"))).await;
+        let doc = app
+            .create_supplier(&owner.token, &body("GT", &format!("RACE{round:04}")))
+            .await;
         let id = doc["id"].as_str().unwrap();
-        act(&app, &owner.token, id, "submit", None).await;
+        app.transition(&owner.token, id, "submit", None).await;
 
         let (a, b) = tokio::join!(
-            act(&app, &agency.token, id, "verify", None),
-            act(&app, &admin.token, id, "reject", Some("Duplicado"))
+            app.transition(&agency.token, id, "verify", None),
+            app.transition(&admin.token, id, "reject", Some("Duplicado"))
         );
 
         let mut statuses = [a.status().as_u16(), b.status().as_u16()];
@@ -240,7 +208,9 @@ async fn history_lists_every_change_with_actor_request_and_old_and_new_values() 
     let owner = app.user_with_role("supplier").await;
     let agency = app.user_with_role("agency").await;
     let viewer = app.user_with_role("viewer").await;
-    let doc = create(&app, &owner.token, &body("MX", "PEJ0101015A1")).await;
+    let doc = app
+        .create_supplier(&owner.token, &body("MX", "PEJ0101015A1"))
+        .await;
     let id = doc["id"].as_str().unwrap();
     let patched = app
         .authed(Method::PATCH, &format!("/v1/suppliers/{id}"), &owner.token)
@@ -251,16 +221,10 @@ async fn history_lists_every_change_with_actor_request_and_old_and_new_values() 
         .await
         .unwrap();
     assert_eq!(patched.status().as_u16(), 200);
-    act(&app, &owner.token, id, "submit", None).await;
-    act(&app, &agency.token, id, "verify", None).await;
-    act(
-        &app,
-        &agency.token,
-        id,
-        "suspend",
-        Some("Certificado vencido"),
-    )
-    .await;
+    app.transition(&owner.token, id, "submit", None).await;
+    app.transition(&agency.token, id, "verify", None).await;
+    app.transition(&agency.token, id, "suspend", Some("Certificado vencido"))
+        .await;
 
     let path = format!("/v1/suppliers/{id}/history");
     let all: Value = app
@@ -338,21 +302,15 @@ async fn agencies_and_admins_add_and_remove_owners() {
     let agency = app.user_with_role("agency").await;
     let newcomer = app.user_with_role("supplier").await;
     let viewer = app.user_with_role("viewer").await;
-    let doc = create(&app, &admin.token, &body("MX", "PEJ0101015A1")).await;
+    let doc = app
+        .create_supplier(&admin.token, &body("MX", "PEJ0101015A1"))
+        .await;
     let id = doc["id"].as_str().unwrap();
     let owners = format!("/v1/suppliers/{id}/owners/{}", newcomer.id);
-    let edit = || {
-        app.authed(
-            Method::PATCH,
-            &format!("/v1/suppliers/{id}"),
-            &newcomer.token,
-        )
-        .header("if-match", "*")
-        .json(&json!({ "city": "Zapopan" }))
-        .send()
-    };
+    let to_zapopan = json!({ "city": "Zapopan" });
+    let edit = || app.patch_supplier(&newcomer.token, id, "*", &to_zapopan);
 
-    assert_eq!(edit().await.unwrap().status().as_u16(), 404);
+    assert_eq!(edit().await.status().as_u16(), 404);
     assert_problem(
         app.authed(Method::PUT, &owners, &newcomer.token)
             .send()
@@ -393,7 +351,7 @@ async fn agencies_and_admins_add_and_remove_owners() {
         204,
         "idempotent"
     );
-    assert_eq!(edit().await.unwrap().status().as_u16(), 200);
+    assert_eq!(edit().await.status().as_u16(), 200);
     assert_eq!(
         app.authed(Method::DELETE, &owners, &admin.token)
             .send()
@@ -411,7 +369,7 @@ async fn agencies_and_admins_add_and_remove_owners() {
         404,
     )
     .await;
-    assert_eq!(edit().await.unwrap().status().as_u16(), 404);
+    assert_eq!(edit().await.status().as_u16(), 404);
     let history: Value = app
         .authed(
             Method::GET,
@@ -443,7 +401,7 @@ async fn the_expiry_job_moves_certificates_and_emits_one_event_per_supplier() {
         { "scheme": "iatf_16949", "issued_on": "2024-01-01", "expires_on": "2035-01-01" },
         { "scheme": "iso_14001", "issued_on": "2024-01-01", "expires_on": "2035-01-01" }
     ]);
-    let doc = create(&app, &admin.token, &with_certs).await;
+    let doc = app.create_supplier(&admin.token, &with_certs).await;
     let id = doc["id"].as_str().unwrap();
     // Time passes: the first certificate has expired, the second expires in 30 days.
     exec(&app.db, &format!("UPDATE supplier_certifications SET expires_on = CASE position WHEN 0 THEN current_date - 1 WHEN 1 THEN current_date + 30 ELSE expires_on END WHERE supplier_id = '{id}'")).await;
@@ -572,12 +530,12 @@ async fn statistics_match_a_known_fixture_exactly() {
         if let Some(s) = subdivision {
             b["subdivision"] = json!(s);
         }
-        let doc = create(&app, &admin.token, &b).await;
+        let doc = app.create_supplier(&admin.token, &b).await;
         let id = doc["id"].as_str().unwrap();
-        act(&app, &admin.token, id, "submit", None).await;
+        app.transition(&admin.token, id, "submit", None).await;
         if verify {
             assert_eq!(
-                act(&app, &admin.token, id, "verify", None)
+                app.transition(&admin.token, id, "verify", None)
                     .await
                     .status()
                     .as_u16(),

@@ -3,7 +3,7 @@
 //!
 //! Every write that changes what a search can see (a supplier, its parts, its status, its owners,
 //! the certificate expiry job) appends to the change feed in the same transaction, and feed ids
-//! are drawn in commit order (see `db::suppliers::insert_event`). So the newest feed id a request
+//! are drawn in commit order (see `db::suppliers::record`). So the newest feed id a request
 //! sees names exactly the committed writes it can see: an entry computed at or after that id is
 //! still right while the newest id is the same (and the date is, since certificates expire by
 //! date). The generation is part of the key and is read before the answer is computed, so an

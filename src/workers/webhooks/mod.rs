@@ -7,13 +7,12 @@
 //! trying while its lease holds, so a database restart does not cause repeats.
 //!
 //! Every attempt re-checks the target: an IP literal against the address rules, a host name
-//! through [`CheckingResolver`], which resolves it, refuses it if any address is not allowed, and
+//! through `resolver::CheckingResolver`, which resolves it, refuses it if any address is not allowed, and
 //! hands the connector only the addresses it checked — so DNS rebinding between the check and the
 //! connection is not possible. Redirects are not followed (a 3xx is a failed attempt), each attempt
 //! has one timeout for the whole exchange, and the receiver's body is never read.
 
 use std::{
-    net::SocketAddr,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -24,77 +23,24 @@ use futures_util::{StreamExt, stream};
 use rand::Rng;
 use reqwest::{
     StatusCode,
-    dns::{Name, Resolve, Resolving},
     header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT},
 };
-use url::Host;
 
+mod resolver;
+
+use self::resolver::{CheckingResolver, is_refusal};
+pub use self::resolver::{RESOLVE_TIMEOUT, check_target};
 use crate::{
     config::Config,
     db::{
         Pool,
         webhooks::{self as store, Attempt, Claimed, Next},
     },
-    domain::webhook::{self, Refusal},
-    routes::events::Event,
+    domain::{event::Event, status::EventType, webhook},
 };
 
 /// Deliveries claimed per round, and sent concurrently.
 const BATCH: i64 = 32;
-/// How long name resolution may take, at registration and at each attempt.
-pub const RESOLVE_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Checks a target URL as registration does: the URL rules, then every address its host resolves
-/// to.
-pub async fn check_target(raw: &str, allow_private: bool) -> Result<url::Url, Refusal> {
-    let url = webhook::parse_target(raw, allow_private)?;
-    if let Some(Host::Domain(name)) = url.host() {
-        resolve_checked(name, allow_private).await?;
-    }
-    Ok(url)
-}
-
-async fn resolve_checked(name: &str, allow_private: bool) -> Result<Vec<SocketAddr>, Refusal> {
-    let addrs: Vec<SocketAddr> =
-        tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((name, 0)))
-            .await
-            .map_err(|_| Refusal::Unresolvable)?
-            .map_err(|_| Refusal::Unresolvable)?
-            .collect();
-    if addrs.is_empty() {
-        return Err(Refusal::Unresolvable);
-    }
-    // One forbidden address refuses the name: a receiver cannot mix a public address with an
-    // internal one and hope for the internal one to be tried.
-    for addr in &addrs {
-        webhook::check_ip(addr.ip(), allow_private)?;
-    }
-    Ok(addrs)
-}
-
-/// The resolver the delivery client connects through.
-struct CheckingResolver {
-    allow_private: bool,
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("webhook target refused: {}", .0.message())]
-struct RefusedTarget(Refusal);
-
-impl Resolve for CheckingResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let allow_private = self.allow_private;
-        Box::pin(async move {
-            let addrs = resolve_checked(name.as_str(), allow_private)
-                .await
-                .map_err(|refusal| -> Box<dyn std::error::Error + Send + Sync> {
-                    Box::new(RefusedTarget(refusal))
-                })?;
-            Ok(Box::new(addrs.into_iter()) as _)
-        })
-    }
-}
-
 pub struct Dispatcher {
     pool: Pool,
     client: reqwest::Client,
@@ -170,10 +116,19 @@ impl Dispatcher {
             outcome,
             duration_ms,
         };
-        // The receiver has answered: if the database is away for a moment (a restart, a
-        // failover), keep trying to record that while the lease holds, rather than leave the
-        // delivery to be sent again when the lease ends. Past the lease another worker may have
-        // taken it over, and a second send (same `webhook-id`) is the lesser harm.
+        self.record(&attempt, next, started).await
+    }
+
+    /// The receiver has answered: if the database is away for a moment (a restart, a failover),
+    /// keep trying to record that while the lease holds, rather than leave the delivery to be
+    /// sent again when the lease ends. Past the lease another worker may have taken it over, and a
+    /// second send (same `webhook-id`) is the lesser harm.
+    async fn record(
+        &self,
+        attempt: &Attempt<'_>,
+        next: Next,
+        started: Instant,
+    ) -> anyhow::Result<()> {
         let deadline = started + self.lease.saturating_sub(Duration::from_secs(10));
         let mut pause = Duration::from_millis(200);
         loop {
@@ -184,7 +139,7 @@ impl Dispatcher {
                     .get()
                     .await
                     .map_err(|e| Unrecorded::Away(e.into()))?;
-                store::record_attempt(&mut conn, &attempt, next)
+                store::record_attempt(&mut conn, attempt, next)
                     .await
                     .map_err(Unrecorded::of)
             })
@@ -194,7 +149,7 @@ impl Dispatcher {
                 Ok(()) => return Ok(()),
                 Err(Unrecorded::Away(e)) if Instant::now() + pause < deadline => {
                     tracing::warn!(
-                        delivery = delivery.id,
+                        delivery = attempt.delivery,
                         error = %format!("{e:#}"),
                         "could not record a webhook attempt; trying again"
                     );
@@ -217,23 +172,33 @@ impl Dispatcher {
             );
             return (None, "refused_address", None);
         }
+        let Some(request) = self.signed_request(d) else {
+            return (None, "error", None);
+        };
+        outcome_of(request.send().await)
+    }
+
+    /// The POST of the delivery's event, signed now; `None` (logged) if it cannot be made.
+    fn signed_request(&self, d: &Claimed) -> Option<reqwest::RequestBuilder> {
+        let Some(kind) = EventType::parse(&d.event_type) else {
+            tracing::error!(delivery = d.id, "stored event type is unknown");
+            return None;
+        };
         let event = Event {
             id: d.event_id,
-            kind: d.event_type.clone(),
+            kind,
             occurred_at: d.occurred_at,
             supplier_id: d.supplier_id,
             data: d.data.clone(),
         };
-        let Ok(body) = serde_json::to_vec(&event) else {
-            return (None, "error", None);
-        };
+        let body = serde_json::to_vec(&event).ok()?;
         let message_id = message_id(d.event_id);
         let timestamp = Utc::now().timestamp();
         let Some(signature) = webhook::sign(&d.secret, &message_id, timestamp, &body) else {
             tracing::error!(webhook = %d.webhook_id, "stored webhook secret is malformed");
-            return (None, "error", None);
+            return None;
         };
-        let sent = self
+        let request = self
             .client
             .post(&d.url)
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
@@ -247,34 +212,8 @@ impl Dispatcher {
             .header("webhook-id", message_id)
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
-            .body(body)
-            .send()
-            .await;
-        match sent {
-            Ok(response) => {
-                let status = response.status();
-                let retry_after = response
-                    .headers()
-                    .get(RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
-                // The body is never read: dropping the response closes the exchange.
-                drop(response);
-                let code = i16::try_from(status.as_u16()).ok();
-                if status.is_success() {
-                    (code, "success", None)
-                } else if status == StatusCode::GONE {
-                    (code, "gone", None)
-                } else {
-                    (code, "http_status", retry_after)
-                }
-            }
-            Err(e) if is_refusal(&e) => (None, "refused_address", None),
-            Err(e) if e.is_timeout() => (None, "timeout", None),
-            Err(e) if e.is_connect() => (None, "connect", None),
-            Err(_) => (None, "error", None),
-        }
+            .body(body);
+        Some(request)
     }
 
     fn next_step(&self, number: i32, outcome: &str, retry_after: Option<Duration>) -> Next {
@@ -314,20 +253,41 @@ impl Unrecorded {
     }
 }
 
+/// What became of a POST: the receiver's status (if it answered), our outcome, and its
+/// `Retry-After`.
+fn outcome_of(
+    sent: Result<reqwest::Response, reqwest::Error>,
+) -> (Option<i16>, &'static str, Option<Duration>) {
+    match sent {
+        Ok(response) => {
+            let status = response.status();
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            // The body is never read: dropping the response closes the exchange.
+            drop(response);
+            let code = i16::try_from(status.as_u16()).ok();
+            if status.is_success() {
+                (code, "success", None)
+            } else if status == StatusCode::GONE {
+                (code, "gone", None)
+            } else {
+                (code, "http_status", retry_after)
+            }
+        }
+        Err(e) if is_refusal(&e) => (None, "refused_address", None),
+        Err(e) if e.is_timeout() => (None, "timeout", None),
+        Err(e) if e.is_connect() => (None, "connect", None),
+        Err(_) => (None, "error", None),
+    }
+}
+
 /// The `webhook-id` of an event's deliveries: the same for every attempt.
 pub fn message_id(event_id: i64) -> String {
     format!("evt_{event_id}")
-}
-
-fn is_refusal(e: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        if err.is::<RefusedTarget>() {
-            return true;
-        }
-        source = err.source();
-    }
-    false
 }
 
 /// Runs the dispatcher until the process ends. Up to `BATCH` attempts are in flight at once, and

@@ -4,23 +4,27 @@
 use actix_web::{HttpResponse, delete, get, http::header, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
+mod deliveries;
+
+use self::deliveries::not_found;
+pub use self::deliveries::*;
 use crate::{
     auth::{Principal, Scope},
     db::{
         accounts::flatten,
-        webhooks::{self as store, AttemptRow, DeliveryRow, NewWebhookRow, WebhookRow},
+        webhooks::{self as store, NewWebhookRow, WebhookRow},
     },
-    domain::webhook::{EVENT_TYPES, new_secret},
+    domain::{status::EventType, webhook::new_secret},
     error::{ApiError, FieldError},
     http::{
         JsonBody,
         pagination::{ApiQuery, Page, PageParams, page},
     },
     state::AppState,
-    workers::webhooks::{check_target, message_id},
+    workers::webhooks::check_target,
 };
 
 /// A webhook endpoint.
@@ -31,7 +35,7 @@ pub struct Webhook {
     pub url: String,
     /// The event types it receives.
     #[schema(example = json!(["supplier.created", "supplier.status_changed"]))]
-    pub events: Vec<String>,
+    pub events: Vec<EventType>,
     /// `active`; `failing` once a delivery has used up its retries (back to `active` on the next
     /// success); `disabled` after the receiver answered 410 Gone (nothing more is sent).
     #[schema(example = "active")]
@@ -44,7 +48,11 @@ impl From<WebhookRow> for Webhook {
         Self {
             id: row.id,
             url: row.url,
-            events: flatten(row.events),
+            // A check constraint keeps the stored names to ours.
+            events: flatten(row.events)
+                .iter()
+                .filter_map(|e| EventType::parse(e))
+                .collect(),
             status: row.status,
             created_at: row.created_at,
         }
@@ -69,71 +77,73 @@ pub struct CreateWebhookRequest {
     /// only if the operator allows them; link-local never).
     #[schema(example = "https://agency.example/hooks/registry", max_length = 2000)]
     pub url: String,
-    /// Event types to receive: `supplier.created`, `supplier.updated`,
-    /// `supplier.status_changed`, `supplier.archived`.
-    #[schema(example = json!(["supplier.created", "supplier.status_changed"]), min_items = 1)]
+    /// Event types to receive (an unknown one is a 422 naming its index).
+    #[schema(value_type = Vec<EventType>, example = json!(["supplier.created", "supplier.status_changed"]), min_items = 1)]
     pub events: Vec<String>,
 }
 
-/// One attempt to deliver.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DeliveryAttempt {
-    pub attempted_at: DateTime<Utc>,
-    /// The receiver's status code, when it answered (its body is never kept).
-    pub response_status: Option<i16>,
-    /// `success`, `http_status` (a non-2xx answer, redirects included), `gone` (410),
-    /// `timeout`, `connect`, `refused_address` (the target now resolves to an address webhooks may
-    /// not call) or `error`.
-    #[schema(example = "http_status")]
-    pub outcome: String,
-    pub duration_ms: i32,
-}
-
-/// The delivery of one event to one endpoint.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Delivery {
-    /// The `webhook-id` header of every attempt (receivers dedupe on it).
-    #[schema(example = "evt_1042")]
-    pub message_id: String,
-    pub event_id: i64,
-    #[schema(example = "supplier.updated")]
-    pub event_type: String,
-    /// `pending`, `delivered` or `failed`.
-    #[schema(example = "delivered")]
-    pub status: String,
-    /// When the next attempt is due (pending deliveries only).
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    /// When it was delivered or given up.
-    pub finished_at: Option<DateTime<Utc>>,
-    /// Every attempt, oldest first.
-    pub attempts: Vec<DeliveryAttempt>,
-}
-
-fn delivery(row: DeliveryRow, event_type: String, attempts: &[AttemptRow]) -> Delivery {
-    Delivery {
-        message_id: message_id(row.event_id),
-        event_id: row.event_id,
-        event_type,
-        next_attempt_at: (row.status == "pending").then_some(row.next_attempt_at),
-        status: row.status,
-        created_at: row.created_at,
-        finished_at: row.finished_at,
-        attempts: attempts
-            .iter()
-            .filter(|a| a.delivery_id == row.id)
-            .map(|a| DeliveryAttempt {
-                attempted_at: a.attempted_at,
-                response_status: a.response_status,
-                outcome: a.outcome.clone(),
-                duration_ms: a.duration_ms,
-            })
-            .collect(),
+impl CreateWebhookRequest {
+    /// The target URL (as it will be stored) and the event types without repeats; every fault
+    /// at once.
+    async fn checked(&self, allow_private: bool) -> Result<(url::Url, Vec<EventType>), ApiError> {
+        let mut errors = Vec::new();
+        if self.url.len() > MAX_URL_CHARS {
+            errors.push(url_too_long());
+        }
+        let events = event_types(&self.events, &mut errors);
+        let url = match check_target(&self.url, allow_private).await {
+            Ok(url) => Some(url),
+            Err(refusal) => {
+                errors.push(FieldError::new("url", refusal.code(), refusal.message()));
+                None
+            }
+        };
+        // Normalising (percent-encoding) can lengthen a URL: the stored form is what must fit.
+        if url
+            .as_ref()
+            .is_some_and(|u| u.as_str().len() > MAX_URL_CHARS)
+            && self.url.len() <= MAX_URL_CHARS
+        {
+            errors.push(url_too_long());
+        }
+        match url.filter(|_| errors.is_empty()) {
+            Some(url) => Ok((url, events)),
+            None => Err(ApiError::unprocessable(errors)),
+        }
     }
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("No such webhook.".into())
+const MAX_URL_CHARS: usize = 2000;
+
+fn url_too_long() -> FieldError {
+    FieldError::new("url", "too_long", "must be at most 2000 characters")
+}
+
+/// The named event types, each once, in the order first named.
+fn event_types(names: &[String], errors: &mut Vec<FieldError>) -> Vec<EventType> {
+    if names.is_empty() {
+        errors.push(FieldError::new(
+            "events",
+            "required",
+            "must name at least one event type",
+        ));
+    }
+    let mut events = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        match EventType::parse(name) {
+            None => errors.push(FieldError::new(
+                format!("events[{i}]"),
+                "unknown_event_type",
+                format!(
+                    "must be one of {}",
+                    EventType::ALL.map(EventType::as_str).join(", ")
+                ),
+            )),
+            Some(kind) if !events.contains(&kind) => events.push(kind),
+            Some(_) => {}
+        }
+    }
+    events
 }
 
 /// Register a webhook endpoint.
@@ -164,51 +174,9 @@ pub async fn create_webhook(
 ) -> Result<HttpResponse, ApiError> {
     principal.agency_or_admin(Scope::Write)?;
     let req: CreateWebhookRequest = body.parse()?;
-    let mut errors = Vec::new();
-    if req.url.len() > 2000 {
-        errors.push(FieldError::new(
-            "url",
-            "too_long",
-            "must be at most 2000 characters",
-        ));
-    }
-    let mut events: Vec<String> = Vec::new();
-    if req.events.is_empty() {
-        errors.push(FieldError::new(
-            "events",
-            "required",
-            "must name at least one event type",
-        ));
-    }
-    for (i, kind) in req.events.iter().enumerate() {
-        if !EVENT_TYPES.contains(&kind.as_str()) {
-            errors.push(FieldError::new(
-                format!("events[{i}]"),
-                "unknown_event_type",
-                format!("must be one of {}", EVENT_TYPES.join(", ")),
-            ));
-        } else if !events.contains(kind) {
-            events.push(kind.clone());
-        }
-    }
-    let url = match check_target(&req.url, state.config.webhook_allow_private_targets).await {
-        Ok(url) => Some(url),
-        Err(refusal) => {
-            errors.push(FieldError::new("url", refusal.code(), refusal.message()));
-            None
-        }
-    };
-    // Normalising (percent-encoding) can lengthen a URL: the stored form is what must fit.
-    if url.as_ref().is_some_and(|u| u.as_str().len() > 2000) && req.url.len() <= 2000 {
-        errors.push(FieldError::new(
-            "url",
-            "too_long",
-            "must be at most 2000 characters",
-        ));
-    }
-    let Some(url) = url.filter(|_| errors.is_empty()) else {
-        return Err(ApiError::unprocessable(errors));
-    };
+    let allow_private = state.config.webhook_allow_private_targets;
+    let (url, events) = req.checked(allow_private).await?;
+    let events: Vec<String> = events.iter().map(|e| e.as_str().to_owned()).collect();
     let secret = new_secret();
     let mut conn = state.pool.get().await?;
     let row = store::insert(
@@ -308,70 +276,4 @@ pub async fn delete_webhook(
     } else {
         Err(not_found())
     }
-}
-
-/// `status`, `limit` and `cursor`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct DeliveriesQuery {
-    /// Only deliveries in this state: `pending`, `delivered` or `failed`.
-    pub status: Option<String>,
-    /// How many items to return (1 to 100; default 20).
-    #[param(minimum = 1, maximum = 100, default = 20)]
-    pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-/// A webhook endpoint's deliveries.
-///
-/// Newest first, each with every attempt (time, the receiver's status code, outcome, duration).
-#[utoipa::path(
-    operation_id = "webhooks_deliveries",
-    tag = "integration",
-    params(("id" = Uuid, Path, description = "The endpoint's id"), DeliveriesQuery),
-    responses((status = 200, description = "A page of deliveries.", body = Page<Delivery>)),
-    security(("bearer" = ["agency", "admin"]))
-)]
-#[get("/webhooks/{id}/deliveries")]
-pub async fn list_deliveries(
-    principal: Principal,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    query: ApiQuery<DeliveriesQuery>,
-) -> Result<web::Json<Page<Delivery>>, ApiError> {
-    let owner = principal.agency_or_admin(Scope::Read)?;
-    let DeliveriesQuery {
-        status,
-        limit,
-        cursor,
-    } = query.0;
-    if let Some(status) = &status
-        && !["pending", "delivered", "failed"].contains(&status.as_str())
-    {
-        return Err(ApiError::bad_request(
-            "status",
-            "invalid",
-            "must be pending, delivered or failed",
-        ));
-    }
-    let params = PageParams { limit, cursor };
-    let limit = params.limit()?;
-    let before: Option<i64> = params.after(&state.digest_key, "webhook-deliveries")?;
-    let mut conn = state.pool.get().await?;
-    store::find(&mut conn, *id, owner)
-        .await?
-        .ok_or_else(not_found)?;
-    let rows = store::deliveries(&mut conn, *id, status.as_deref(), before, limit + 1).await?;
-    let ids: Vec<i64> = rows.iter().map(|(d, _)| d.id).collect();
-    let attempts = store::attempts_of(&mut conn, &ids).await?;
-    Ok(web::Json(page(
-        rows,
-        limit,
-        &state.digest_key,
-        "webhook-deliveries",
-        |(d, _)| d.id,
-        |(d, kind)| delivery(d, kind, &attempts),
-    )))
 }

@@ -1,0 +1,137 @@
+//! How an OAuth request fails (`Refusal`, answered as RFC 6749 §5.2 JSON), and reading the
+//! form or JSON body of the token and revocation endpoints.
+
+use actix_web::{
+    HttpRequest, HttpResponse, HttpResponseBuilder,
+    http::{StatusCode, header},
+};
+use serde::de::DeserializeOwned;
+
+use super::dto::OAuthError;
+use crate::{db, error::ApiError};
+
+/// How a token request failed.
+pub(super) enum Refusal {
+    InvalidRequest(String),
+    InvalidClient,
+    InvalidGrant(&'static str),
+    UnsupportedGrant,
+    InvalidScope(String),
+    /// Too many failed attempts: 429 with `Retry-After`, under the grant's own error code.
+    Throttled(&'static str, i64),
+    Api(ApiError),
+}
+
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+
+impl From<diesel::result::Error> for Refusal {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Api(e.into())
+    }
+}
+
+impl From<db::PoolError> for Refusal {
+    fn from(e: db::PoolError) -> Self {
+        Self::Api(e.into())
+    }
+}
+
+/// A response that no cache may keep (RFC 6749 §5.1: token answers carry `no-store`).
+pub(super) fn uncached(status: StatusCode) -> HttpResponseBuilder {
+    let mut builder = HttpResponse::build(status);
+    builder
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"));
+    builder
+}
+
+fn oauth_response(status: StatusCode, error: &str, description: String) -> HttpResponse {
+    uncached(status).json(OAuthError {
+        error: error.to_owned(),
+        error_description: description,
+    })
+}
+
+impl Refusal {
+    /// The RFC 6749 answer; database trouble and the like stay problem documents (503 with
+    /// `Retry-After`).
+    pub(super) fn into_response(self) -> Result<HttpResponse, ApiError> {
+        Ok(match self {
+            Self::InvalidRequest(d) => {
+                oauth_response(StatusCode::BAD_REQUEST, "invalid_request", d)
+            }
+            Self::InvalidClient => with_header(
+                oauth_response(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    "Client authentication failed.".into(),
+                ),
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Basic realm=\"supplier-registry\""),
+            ),
+            Self::InvalidGrant(d) => {
+                oauth_response(StatusCode::BAD_REQUEST, "invalid_grant", d.into())
+            }
+            Self::UnsupportedGrant => oauth_response(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "grant_type must be client_credentials, password or refresh_token.".into(),
+            ),
+            Self::InvalidScope(d) => oauth_response(StatusCode::BAD_REQUEST, "invalid_scope", d),
+            Self::Throttled(code, seconds) => with_header(
+                oauth_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    code,
+                    format!("Too many failed attempts; try again in {seconds} s."),
+                ),
+                header::RETRY_AFTER,
+                header::HeaderValue::from(seconds.max(1)),
+            ),
+            Self::Api(e) => return Err(e),
+        })
+    }
+}
+
+fn with_header(
+    mut resp: HttpResponse,
+    name: header::HeaderName,
+    value: header::HeaderValue,
+) -> HttpResponse {
+    resp.headers_mut().insert(name, value);
+    resp
+}
+
+/// Reads a form (`application/x-www-form-urlencoded`) or JSON body; an empty body without a
+/// content type is the default (every field absent).
+pub(super) fn parse_body<T: DeserializeOwned + Default>(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<T, Refusal> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        // serde's message could repeat a submitted value (a password): say only what failed.
+        serde_urlencoded::from_bytes(body)
+            .map_err(|_| Refusal::InvalidRequest("The form could not be read.".into()))
+    } else if content_type.starts_with("application/json") {
+        serde_json::from_slice(body).map_err(|_| {
+            Refusal::InvalidRequest(
+                "The JSON body could not be read (all fields are strings).".into(),
+            )
+        })
+    } else if body.is_empty() {
+        Ok(T::default())
+    } else {
+        Err(Refusal::InvalidRequest(
+            "Send application/x-www-form-urlencoded (or application/json).".into(),
+        ))
+    }
+}
