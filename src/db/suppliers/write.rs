@@ -308,7 +308,7 @@ impl<'a> SupplierChange<'a> {
                 owner,
             },
             action: "create",
-            audit: created_audit(valid, size),
+            audit: created_audit(valid, size, Utc::now().date_naive()),
             event: EventType::SupplierCreated,
             data: json!({ "version": 1, "status": status }),
         }

@@ -9,13 +9,17 @@ use serde_json::{Map, Value, json};
 
 use super::{
     fields::Parsed,
-    input::{Known, SupplierInput, ValidSupplier},
+    input::{Known, SupplierInput, ValidSupplier, certificate_status},
 };
 use crate::domain::{
     FieldError,
     size::{self, SizeClass, SizeInput, SizeRule},
     status::{EventType, SupplierStatus},
 };
+
+/// The code of the error when no size rule applies: the reference data lack the fallback rule,
+/// which is the server's fault (the API answers 500; an import reports the row).
+pub const NO_SIZE_RULE: &str = "no_size_rule";
 
 /// A size class and the rule that decided it.
 pub type Size = (SizeClass, String);
@@ -105,9 +109,19 @@ pub fn new_supplier(
     Ok((valid, size))
 }
 
-/// The audit entry of a new supplier: each field it starts with → `[null, value]`.
-pub fn created_audit(valid: &ValidSupplier, size: &Size) -> Value {
-    let mut fields = changes(&Value::Null, &json_of(&valid.input));
+/// The audit entry of a new supplier: each field it starts with → `[null, value]`, as the
+/// document shows it (sales with two decimals, each certificate with its status on `today`).
+pub fn created_audit(valid: &ValidSupplier, size: &Size, today: NaiveDate) -> Value {
+    let mut stored = json_of(&valid.input);
+    if let Some((amount, _)) = &valid.sales {
+        stored["annual_sales"]["amount"] = json!(amount.with_scale(2).to_string());
+    }
+    if let Some(certs) = stored["certifications"].as_array_mut() {
+        for (cert, input) in certs.iter_mut().zip(&valid.input.certifications) {
+            cert["status"] = json!(certificate_status(input.expires_on, today));
+        }
+    }
+    let mut fields = changes(&Value::Null, &stored);
     fields.insert("status".into(), json!([null, SupplierStatus::Draft]));
     fields.insert("size_class".into(), json!([null, size.0]));
     fields.insert("size_rule".into(), json!([null, size.1]));

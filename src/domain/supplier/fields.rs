@@ -121,7 +121,15 @@ impl Parsed {
     /// together (a rule is not reported again for a field whose shape was already wrong).
     pub fn check(self, known: &Known<'_>) -> Result<ValidSupplier, Vec<FieldError>> {
         let Parsed { input, mut errors } = self;
-        let shape = errors.clone();
+        if errors.iter().any(|e| e.field == "body") {
+            // Not an object: there are no fields to hold rules against.
+            return Err(errors);
+        }
+        let mut shape = errors.clone();
+        if covered(&shape, "country") {
+            // The subdivision is judged inside its country, which was already reported.
+            shape.push(FieldError::new("subdivision", "", ""));
+        }
         match input.check(known) {
             Ok(valid) if errors.is_empty() => Ok(valid),
             Ok(_) => Err(errors),
@@ -332,6 +340,24 @@ mod tests {
             .map(|(f, c)| (f.to_string(), c.to_string()))
             .collect();
         assert_eq!(fields, expect);
+    }
+
+    #[test]
+    fn a_body_that_is_no_object_is_one_error() {
+        let (caps, schemes) = (Default::default(), Default::default());
+        let known = Known {
+            capabilities: &caps,
+            schemes: &schemes,
+            today: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        };
+        let errors = parse(&json!([1])).check(&known).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["body"]);
+        let body = json!({ "legal_name": "A", "tax_id": "X", "subdivision": "MX-JAL",
+                           "sector": "services", "employees": 1 });
+        let errors = parse(&body).check(&known).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["country"]);
     }
 
     #[test]

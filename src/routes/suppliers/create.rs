@@ -6,7 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    rules::{Reference, TxError, check_tax_id_free},
+    rules::{Reference, TxError, check_tax_id_free, refused},
     view::{SupplierDocument, actor, check_agency_country, reread},
 };
 use crate::{
@@ -68,8 +68,8 @@ pub async fn create_supplier(
     let mut conn = state.pool.get().await?;
     let reference = Reference::of(&mut conn, &parsed.input).await?;
     let rules = state.size_rules(&mut conn).await?;
-    let (valid, size) = supplier::new_supplier(parsed, &reference.known(), rules)
-        .map_err(ApiError::unprocessable)?;
+    let (valid, size) =
+        supplier::new_supplier(parsed, &reference.known(), rules).map_err(refused)?;
     let request = Creation {
         principal: &principal,
         request_id: request_id.as_str(),

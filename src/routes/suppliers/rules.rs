@@ -13,7 +13,10 @@ use crate::{
         reference,
         suppliers::{self as store, WriteError},
     },
-    domain::supplier::{SupplierInput, ValidSupplier},
+    domain::{
+        FieldError,
+        supplier::{NO_SIZE_RULE, SupplierInput, ValidSupplier},
+    },
     error::ApiError,
 };
 
@@ -110,4 +113,15 @@ pub async fn check_tax_id_free(
         Some(other) if Some(other) != this => Err(duplicate(Some(other))),
         _ => Ok(()),
     }
+}
+
+/// A body the rules refuse: 422 naming every field; but a missing size rule is the server's
+/// fault (its reference data lack the fallback rule), so 500.
+pub fn refused(errors: Vec<FieldError>) -> ApiError {
+    if errors.iter().any(|e| e.code == NO_SIZE_RULE) {
+        return ApiError::Internal(anyhow::anyhow!(
+            "no size rule applies (the fallback rule is missing)"
+        ));
+    }
+    ApiError::unprocessable(errors)
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
-    rules::{Reference, TxError, check_tax_id_free},
+    rules::{Reference, TxError, check_tax_id_free, refused},
     view::{
         SupplierDocument, View, actor, check_agency_country, check_can_edit, document, is_owner,
         not_found, ok_with_etag, reread,
@@ -132,8 +132,8 @@ async fn apply(
     let parsed = supplier::parse(&supplier::merged(&current.input, p.patch));
     let reference = Reference::of(conn, &parsed.input).await?;
     let by_owner = is_owner(p.principal, &record);
-    let edit = supplier::edit(&current, parsed, &reference.known(), p.rules, by_owner)
-        .map_err(ApiError::unprocessable)?;
+    let edit =
+        supplier::edit(&current, parsed, &reference.known(), p.rules, by_owner).map_err(refused)?;
     let Some(edit) = edit else {
         return Ok(document(record, View::Full)?);
     };
