@@ -46,6 +46,11 @@ pub fn check_name(field: &str, raw: &str, errors: &mut Vec<FieldError>) -> Strin
     name
 }
 
+/// Whether `country` lies outside an agency's `countries` (an empty list is every country).
+pub fn outside_countries(countries: &[String], country: &str) -> bool {
+    !countries.is_empty() && !countries.iter().any(|c| c == country)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

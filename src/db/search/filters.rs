@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::status::SupplierStatus;
+
 /// Who is searching, as far as visibility goes.
 #[derive(Debug, Clone)]
 pub enum Visibility {
@@ -27,7 +29,7 @@ pub struct Filters {
     pub subdivision: Option<String>,
     pub size_classes: Vec<String>,
     pub certification: Option<String>,
-    pub statuses: Vec<String>,
+    pub statuses: Vec<SupplierStatus>,
     /// (lat, lon, radius in km).
     pub near: Option<(f64, f64, f64)>,
     pub updated_since: Option<DateTime<Utc>>,

@@ -10,6 +10,7 @@ use diesel::{
 use uuid::Uuid;
 
 use super::filters::{Filters, Visibility};
+use crate::domain::status::SupplierStatus;
 
 /// A bind parameter's value.
 #[derive(Debug, Clone)]
@@ -161,11 +162,11 @@ pub(super) fn conditions(sql: &mut Sql, filters: &Filters, visibility: &Visibili
         .statuses
         .iter()
         .filter(|s| match visibility {
-            Visibility::Public => *s == "verified",
-            Visibility::AllButArchived => *s != "archived",
+            Visibility::Public => **s == SupplierStatus::Verified,
+            Visibility::AllButArchived => **s != SupplierStatus::Archived,
             Visibility::Owner(_) | Visibility::All => true,
         })
-        .cloned()
+        .map(|s| s.as_str().to_owned())
         .collect();
     parts.push(one_of(sql, "s.status", visible));
     if let Visibility::Owner(user) = visibility {

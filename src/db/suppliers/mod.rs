@@ -16,5 +16,6 @@ pub use record::{
     DOCUMENT_SELECT, Parts, SupplierRecord, find_by_tax_id, find_record, find_records_for_update,
 };
 pub use write::{
-    Actor, Author, RowWrite, StatusColumns, SupplierChange, WriteError, record, record_all,
+    Actor, Author, RowWrite, StatusColumns, SupplierChange, ThenError, WriteError, record,
+    record_all, record_then,
 };

@@ -112,6 +112,43 @@ pub async fn record_all(
     author: Author<'_>,
     changes: &[SupplierChange<'_>],
 ) -> Result<(), WriteError> {
+    write_rows_and_audit(conn, author, changes).await?;
+    append_events(conn, changes).await
+}
+
+/// A step of the caller's that [`record_then`] runs after the rows, before the events.
+#[derive(Debug)]
+pub enum ThenError<E> {
+    Write(WriteError),
+    Then(E),
+}
+
+/// Stores one change as [`record`] does, but runs `then` on the same connection after the rows
+/// and the audit entry are written and before the event takes the feed's lock: what the caller
+/// still has to do in the transaction (read the document back, store an idempotent answer)
+/// does not hold up every other writer.
+pub async fn record_then<T, E>(
+    conn: &mut AsyncPgConnection,
+    author: Author<'_>,
+    change: SupplierChange<'_>,
+    then: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,
+) -> Result<T, ThenError<E>> {
+    let changes = std::slice::from_ref(&change);
+    write_rows_and_audit(conn, author, changes)
+        .await
+        .map_err(ThenError::Write)?;
+    let answer = then(conn).await.map_err(ThenError::Then)?;
+    append_events(conn, changes)
+        .await
+        .map_err(ThenError::Write)?;
+    Ok(answer)
+}
+
+async fn write_rows_and_audit(
+    conn: &mut AsyncPgConnection,
+    author: Author<'_>,
+    changes: &[SupplierChange<'_>],
+) -> Result<(), WriteError> {
     insert_new(conn, changes).await?;
     for change in changes {
         write_row(conn, change).await?;
@@ -127,6 +164,13 @@ pub async fn record_all(
         })
         .collect();
     insert_audits(conn, &entries).await?;
+    Ok(())
+}
+
+async fn append_events(
+    conn: &mut AsyncPgConnection,
+    changes: &[SupplierChange<'_>],
+) -> Result<(), WriteError> {
     let events: Vec<(EventType, Uuid, &Value)> = changes
         .iter()
         .map(|c| (c.event, c.supplier, &c.data))

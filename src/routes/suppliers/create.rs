@@ -11,7 +11,7 @@ use super::{
 };
 use crate::{
     auth::{Principal, PrincipalKind, Role, Scope},
-    db::suppliers::{self as store, Author, SupplierChange},
+    db::suppliers::{self as store, Author, SupplierChange, ThenError},
     domain::supplier::{self, Size, SupplierInput, ValidSupplier},
     error::ApiError,
     http::{
@@ -117,13 +117,21 @@ async fn store_new(
         actor: &actor(principal),
         request_id: Some(request.request_id),
     };
-    store::record(conn, author, SupplierChange::create(id, valid, size, owner))
+    // The answer is read back and kept before the event takes the feed's lock.
+    let then = async |conn: &mut AsyncPgConnection| -> Result<StoredResponse, TxError> {
+        let response = stored_document(&reread(conn, id).await?, 201)?;
+        if let Some(key) = key {
+            idempotency::store(conn, &request.caller, key, &request.hash, &response).await?;
+        }
+        Ok(response)
+    };
+    let change = SupplierChange::create(id, valid, size, owner);
+    let response = store::record_then(conn, author, change, then)
         .await
-        .map_err(|e| TxError::write(e, valid))?;
-    let response = stored_document(&reread(conn, id).await?, 201)?;
-    if let Some(key) = key {
-        idempotency::store(conn, &request.caller, key, &request.hash, &response).await?;
-    }
+        .map_err(|e| match e {
+            ThenError::Write(e) => TxError::write(e, valid),
+            ThenError::Then(e) => e,
+        })?;
     Ok((response, false))
 }
 

@@ -12,6 +12,7 @@ use crate::{
     auth::{Principal, PrincipalKind, Role},
     db::suppliers::{self as store, Actor, SupplierRecord},
     domain::{
+        accounts::outside_countries,
         size::{Sector, SizeClass},
         status::SupplierStatus,
         supplier::{CapabilityInput, CertificationView, Contact, ExternalRef, Location, Money},
@@ -90,10 +91,7 @@ pub fn not_found() -> ApiError {
 
 /// An agency acts only inside its countries (when it has a list).
 pub fn check_agency_country(principal: &Principal, country: &str) -> Result<(), ApiError> {
-    if principal.role == Role::Agency
-        && !principal.countries.is_empty()
-        && !principal.countries.iter().any(|c| c == country)
-    {
+    if principal.role == Role::Agency && outside_countries(&principal.countries, country) {
         return Err(ApiError::forbidden(format!(
             "This agency acts in {} only.",
             principal.countries.join(", ")

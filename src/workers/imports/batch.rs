@@ -20,6 +20,7 @@ use crate::{
     },
     domain::{
         FieldError,
+        accounts::outside_countries,
         import::{Key, Row, key_of},
         size::SizeRule,
         status::SupplierStatus,
@@ -298,9 +299,8 @@ fn edit_one(
 impl Run {
     /// An agency imports suppliers of its countries only (checked once the row reads well).
     fn check_country(&self, parsed: &Parsed) -> Result<(), Vec<FieldError>> {
-        let outside = self.role == Role::Agency
-            && !self.countries.is_empty()
-            && !self.countries.contains(&parsed.input.country);
+        let outside =
+            self.role == Role::Agency && outside_countries(&self.countries, &parsed.input.country);
         if parsed.errors.is_empty() && outside {
             return Err(vec![FieldError::new(
                 "country",

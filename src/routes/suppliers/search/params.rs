@@ -280,7 +280,7 @@ impl SearchParams {
                 sizes.iter().map(|s| s.as_str().to_owned()).collect()
             }),
             certification: self.certification,
-            statuses: statuses.iter().map(|s| s.as_str().to_owned()).collect(),
+            statuses,
             near: near(self.near.as_deref(), self.radius_km)?,
             updated_since: self.updated_since,
         })
@@ -381,7 +381,10 @@ mod tests {
         assert_eq!(f.q.as_deref(), Some("najera"));
         assert_eq!(f.capabilities, ["atp", "fab.n7"]);
         assert_eq!(f.size_classes, ["micro", "small"]);
-        assert_eq!(f.statuses, ["verified", "pending"]);
+        assert_eq!(
+            f.statuses,
+            [SupplierStatus::Verified, SupplierStatus::Pending]
+        );
         assert_eq!(f.near, Some((20.67, -103.35, 25.0)));
         assert!(f.updated_since.is_some());
     }
@@ -391,7 +394,7 @@ mod tests {
         let public = Query::<NoParams>::parse("").unwrap().filters;
         assert_eq!(
             public.into_filters(&Visibility::Public).unwrap().statuses,
-            ["verified"]
+            [SupplierStatus::Verified]
         );
         assert_eq!(filters("").unwrap().statuses.len(), 5);
     }
