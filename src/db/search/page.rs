@@ -4,8 +4,7 @@
 use chrono::{DateTime, Utc};
 use diesel::{
     QueryableByName,
-    pg::Pg,
-    sql_types::{Array, Double, Nullable, Text, Timestamptz, Uuid as SqlUuid},
+    sql_types::{Double, Nullable, Text, Timestamptz, Uuid as SqlUuid},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -229,7 +228,7 @@ async fn settle_ties(
 }
 
 /// The documents of `ids`, in one query, in no particular order. The statement is the same for
-/// every page, so each connection prepares and plans it once (see [`DocumentsById`]).
+/// every page, so each connection prepares and plans it once (see `db::suppliers::find_records`).
 pub async fn records(
     pools: &SearchPools,
     ids: &[Uuid],
@@ -238,35 +237,7 @@ pub async fn records(
         return Ok(Vec::new());
     }
     let mut conn = pools.generic.get().await?;
-    Ok(DocumentsById(ids).load(&mut conn).await?)
-}
-
-/// `DOCUMENT_SELECT WHERE s.id = ANY($1)` as a query diesel keeps prepared per connection.
-/// `sql_query` never is (its text could be anything), so the documents of every page were parsed
-/// and planned again: with five aggregated parts that planning cost more than running the page,
-/// and halved the throughput of the search at the database.
-struct DocumentsById<'a>(&'a [Uuid]);
-
-impl diesel::query_builder::QueryId for DocumentsById<'_> {
-    type QueryId = DocumentsById<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl diesel::query_builder::Query for DocumentsById<'_> {
-    type SqlType = diesel::sql_types::Untyped;
-}
-
-impl diesel::query_builder::QueryFragment<Pg> for DocumentsById<'_> {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, Pg>,
-    ) -> diesel::QueryResult<()> {
-        out.push_sql(crate::db::suppliers::DOCUMENT_SELECT);
-        out.push_sql(" WHERE s.id = ANY(");
-        out.push_bind_param::<Array<SqlUuid>, _>(self.0)?;
-        out.push_sql(")");
-        Ok(())
-    }
+    Ok(crate::db::suppliers::find_records(&mut conn, ids).await?)
 }
 
 #[cfg(test)]

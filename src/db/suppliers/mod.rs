@@ -13,7 +13,8 @@ pub use log::{
     suppliers_with_due_certificates,
 };
 pub use record::{
-    DOCUMENT_SELECT, Parts, SupplierRecord, find_by_tax_id, find_record, find_records_for_update,
+    DOCUMENT_SELECT, Parts, SupplierRecord, find_by_tax_id, find_record, find_records,
+    find_records_for_update,
 };
 pub use write::{
     Actor, Author, RowWrite, StatusColumns, SupplierChange, ThenError, WriteError, record,

@@ -135,13 +135,24 @@ pub async fn find_record(
     id: Uuid,
     lock: bool,
 ) -> QueryResult<Option<SupplierRecord>> {
-    let lock = if lock { " FOR UPDATE OF s" } else { "" };
-    let sql = format!("{DOCUMENT_SELECT} WHERE s.id = $1{lock}");
-    diesel::sql_query(sql)
-        .bind::<SqlUuid, _>(id)
-        .get_result(conn)
-        .await
-        .optional()
+    let ids = std::slice::from_ref(&id);
+    let record = if lock {
+        Documents::<true>(ids).get_result(conn).await
+    } else {
+        Documents::<false>(ids).get_result(conn).await
+    };
+    record.optional()
+}
+
+/// Many suppliers with their parts in one round trip, in no particular order.
+pub async fn find_records(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<SupplierRecord>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Documents::<false>(ids).load(conn).await
 }
 
 /// Many suppliers with their parts in one round trip, locked for update (for batch writes).
@@ -152,11 +163,39 @@ pub async fn find_records_for_update(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!("{DOCUMENT_SELECT} WHERE s.id = ANY($1) ORDER BY s.id FOR UPDATE OF s");
-    diesel::sql_query(sql)
-        .bind::<Array<SqlUuid>, _>(ids)
-        .load(conn)
-        .await
+    Documents::<true>(ids).load(conn).await
+}
+
+/// `DOCUMENT_SELECT WHERE s.id = ANY($1)` (locked with `LOCK`) as a query diesel keeps prepared
+/// per connection. `sql_query` never is (its text could be anything), so the document query,
+/// with its five aggregated parts, was parsed and planned again on every read: the planning
+/// cost more than running it.
+struct Documents<'a, const LOCK: bool>(&'a [Uuid]);
+
+impl<const LOCK: bool> diesel::query_builder::QueryId for Documents<'_, LOCK> {
+    type QueryId = Documents<'static, LOCK>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<const LOCK: bool> diesel::query_builder::Query for Documents<'_, LOCK> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<const LOCK: bool> diesel::query_builder::QueryFragment<Pg> for Documents<'_, LOCK> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, Pg>,
+    ) -> QueryResult<()> {
+        out.push_sql(DOCUMENT_SELECT);
+        out.push_sql(" WHERE s.id = ANY(");
+        out.push_bind_param::<Array<SqlUuid>, _>(self.0)?;
+        out.push_sql(if LOCK {
+            ") ORDER BY s.id FOR UPDATE OF s"
+        } else {
+            ")"
+        });
+        Ok(())
+    }
 }
 
 /// The id of the supplier with this `(country, tax_id)`, if any.
