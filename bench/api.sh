@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Whole-API benchmark (first part): the reads partners call most, each beside the database's own
+# ceiling for the same SQL in the same run. Seeds N suppliers (kept between runs, shared with
+# bench/run.sh), starts the release build on loopback, loads each operation with
+# `wrk -t2 -c16` for DURATION seconds and the same statement with `pgbench -c 16 -j 2 -M prepared`,
+# and prints throughput, p50/p99 and the ratio API ÷ pgbench; then the service's start-up time to
+# ready and its RSS idle and after the load.
+#
+#   bench/api.sh [N]                    (default 100000)
+#   DURATION=10 bench/api.sh 100000
+#   BIN=/path/to/other/supplier-registry bench/api.sh    (another build, same data)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${1:-100000}
+DURATION=${DURATION:-15}
+PORT=${PORT:-18081}
+PG=${PG:-postgres://postgres@127.0.0.1:5432}
+BIN=${BIN:-target/release/supplier-registry}
+DB="sr_bench_$N"
+URL="http://127.0.0.1:$PORT"
+
+command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
+[ -x "$BIN" ] || cargo build --release --quiet
+
+have=$(psql "$PG/$DB" -Atqc "select count(*) from suppliers" 2>/dev/null || echo 0)
+if [ "$have" -lt "$N" ]; then
+  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
+  DATABASE_URL="$PG/$DB" RUST_LOG=warn "$BIN" seed --suppliers "$N" --seed 42
+  psql "$PG/$DB" -qc "VACUUM ANALYZE"
+fi
+
+echo "machine: $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg); binary: $BIN"
+start=$(date +%s.%N)
+DATABASE_URL="$PG/$DB" LISTEN_ADDR="127.0.0.1:$PORT" RATE_LIMIT_PER_SECOND=0 RUST_LOG=warn \
+  DATABASE_POOL_SIZE=16 HTTP_WORKERS="${HTTP_WORKERS:-1}" "$BIN" serve 2>/tmp/sr-api-bench.log &
+PID=$!
+trap 'kill $PID 2>/dev/null || true' EXIT
+until curl -sf "$URL/readyz" >/dev/null; do sleep 0.02; done
+ready=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.2f", e - s}')
+rss_idle=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' /proc/$PID/status)
+
+# An admin token (a user made for the bench; kept between runs).
+email="bench-admin@example.org"; password="bench admin password 42"
+echo "$password" | DATABASE_URL="$PG/$DB" RUST_LOG=error "$BIN" admin create-user --email "$email" --role admin >/dev/null 2>&1 || true
+token=$(curl -sf -d grant_type=password -d "username=$email" -d "password=$password" "$URL/v1/auth/token" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+id=$(psql "$PG/$DB" -Atqc "select id from suppliers where status = 'verified' order by id limit 1 offset 500")
+
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; printf "%.1f", v}'; }
+# load NAME PATH [wrk args...] — prints req/s p50 p99 and remembers req/s in $rps.
+load() {
+  local name=$1 path=$2; shift 2
+  curl -sf "$@" "$URL$path" >/dev/null || true
+  local out
+  out=$(wrk -t2 -c16 -d"${DURATION}s" --latency "$@" "$URL$path")
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out" | to_ms)
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out" | to_ms)
+  bad=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+}
+# ceiling SQLFILE [pgbench -D args...] — prints tps of the prepared statement.
+ceiling() {
+  local file=$1; shift
+  pgbench -n -c 16 -j 2 -T "$DURATION" -M prepared "$@" -f "$file" "$PG/$DB" 2>/dev/null | awk '/^tps/ {printf "%.0f", $3}'
+}
+row() { # name ceiling
+  local ratio="—"
+  [ -n "$2" ] && ratio=$(awk -v a="$rps" -v b="$2" 'BEGIN {printf "%.2f", a / b}')
+  printf '%-22s %10.0f %8s %8s %12s %7s %s\n' "$1" "$rps" "$p50" "$p99" "${2:-—}" "$ratio" "${bad:+non-2xx: $bad}"
+}
+
+doc_tps=$(ceiling bench/sql/document.sql -D id="$id")
+printf '\n%-22s %10s %8s %8s %12s %7s\n' operation "api req/s" "p50 ms" "p99 ms" "pgbench tps" ratio
+load "get by id, anonymous" "/v1/suppliers/$id"; row "get by id, anonymous" "$doc_tps"
+load "get by id, token" "/v1/suppliers/$id" -H "Authorization: Bearer $token"; row "get by id, token" "$doc_tps"
+load "history page" "/v1/suppliers/$id/history" -H "Authorization: Bearer $token"; row "history page" ""
+load "change feed, 100" "/v1/events?limit=100" -H "Authorization: Bearer $token"; row "change feed, 100" ""
+rss_load=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' /proc/$PID/status)
+echo
+echo "start-up to ready: ${ready} s (migrated database); RSS idle ${rss_idle} MB, after the load ${rss_load} MB"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
