@@ -23,6 +23,7 @@ use crate::{
     db::{self, search::AnswerCache},
     http::{
         fallback::{self, RouteTable},
+        headers,
         json::{self, BodyLimit},
         metrics::Metrics,
         observe::observe,
@@ -88,10 +89,12 @@ impl Application {
                     limiter.is_some(),
                     Governor::new(limiter.as_ref().unwrap_or(&fallback_limiter)),
                 ))
+                .wrap(from_fn(headers::check_input))
                 .wrap(cors(&config.cors_allowed_origins))
                 // Outside CORS so that its refusals become problems too; inside compression so
                 // that the problem body it writes is the one compressed.
                 .wrap(from_fn(observe))
+                .wrap(from_fn(headers::secure))
                 .wrap(Compress::default())
                 .into_utoipa_app()
                 .configure(routes::configure)

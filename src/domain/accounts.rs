@@ -2,7 +2,7 @@
 
 use validator::ValidateEmail;
 
-use super::FieldError;
+use super::{FieldError, text};
 
 pub const PASSWORD_MIN_CHARS: usize = 12;
 pub const PASSWORD_MAX_CHARS: usize = 1024;
@@ -42,6 +42,8 @@ pub fn check_name(field: &str, raw: &str, errors: &mut Vec<FieldError>) -> Strin
             "length",
             format!("must be 1 to {NAME_MAX_CHARS} characters, without control characters"),
         ));
+    } else {
+        errors.extend(text::check_name(field, &name));
     }
     name
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{FieldError, tax_id};
+use super::{FieldError, tax_id, text};
 
 /// CSV columns: the supplier document's fields, flattened.
 pub const CSV_COLUMNS: &[&str] = &[
@@ -67,7 +67,7 @@ pub type Row = Result<Map<String, Value>, FieldError>;
 /// rows never all at once).
 pub fn rows<'a>(format: &str, body: &'a [u8]) -> Box<dyn Iterator<Item = Row> + Send + 'a> {
     let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(body);
-    match format {
+    let rows = match format {
         "csv" => csv_rows(body),
         _ => Box::new(
             body.split(|b| *b == b'\n')
@@ -78,6 +78,23 @@ pub fn rows<'a>(format: &str, body: &'a [u8]) -> Box<dyn Iterator<Item = Row> + 
                     Err(e) => Err(FieldError::new("row", "json", format!("is not JSON: {e}"))),
                 }),
         ),
+    };
+    Box::new(rows.map(|row| row.and_then(clean)))
+}
+
+/// A row whose text holds no control character; otherwise the first field that does, named.
+fn clean(row: Map<String, Value>) -> Row {
+    let mut errors = Vec::new();
+    for (key, value) in &row {
+        if text::has_control(key) {
+            errors.push(text::control_error(text::join("", key)));
+        } else {
+            text::check_value(key, value, &mut errors);
+        }
+    }
+    match errors.into_iter().next() {
+        Some(error) => Err(error),
+        None => Ok(row),
     }
 }
 
@@ -112,7 +129,7 @@ fn csv_object<'a>(
     cell: &impl Fn(&str) -> Option<&'a str>,
 ) -> Map<String, Value> {
     let text = |name: &str| match cell(name) {
-        Some(v) if !v.is_empty() => Value::String(v.to_owned()),
+        Some(v) if !v.is_empty() => Value::String(text::from_csv_cell(v).to_owned()),
         _ => Value::Null,
     };
     // A number when it is one; otherwise the text, for the type check to name the field.

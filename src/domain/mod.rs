@@ -11,6 +11,7 @@ pub mod size;
 pub mod status;
 pub mod supplier;
 pub mod tax_id;
+pub mod text;
 pub mod webhook;
 
 pub use field_error::FieldError;

@@ -2,6 +2,7 @@
 
 pub mod etag;
 pub mod fallback;
+pub mod headers;
 pub mod idempotency;
 pub mod json;
 pub mod metrics;

@@ -13,6 +13,7 @@ use crate::domain::{
     FieldError,
     codes::{is_country, is_subdivision},
     tax_id::{self, TaxId},
+    text,
 };
 
 impl SupplierInput {
@@ -51,6 +52,15 @@ impl SupplierInput {
 fn names(input: &SupplierInput, errors: &mut Vec<FieldError>) {
     text_rule(errors, "legal_name", &input.legal_name, 1, 300);
     optional_text(errors, "trade_name", &input.trade_name, 300);
+    let names = [
+        Some(("legal_name", &input.legal_name)),
+        input.trade_name.as_ref().map(|t| ("trade_name", t)),
+    ];
+    for (field, name) in names.into_iter().flatten() {
+        if !errors.iter().any(|e| e.field == field) {
+            errors.extend(text::check_name(field, name));
+        }
+    }
     optional_text(errors, "city", &input.city, 200);
     optional_text(errors, "address", &input.address, 500);
 }

@@ -20,6 +20,7 @@ use super::{
 use crate::{
     auth::MaybePrincipal,
     db::search::{self, ExportRow},
+    domain::text,
     error::ApiError,
     state::AppState,
 };
@@ -124,7 +125,8 @@ const CSV_COLUMNS: [&str; 18] = [
     "updated_at",
 ];
 
-/// Writes one CSV record, field by field, without copying the row.
+/// Writes one CSV record, field by field, without copying the row; a text cell that a
+/// spreadsheet would run as a formula starts with `'` (`domain::text::csv_cell`).
 fn write_csv(
     csv: &mut csv::Writer<Vec<u8>>,
     row: &ExportRow,
@@ -140,17 +142,17 @@ fn write_csv(
             .hyphenated()
             .encode_lower(&mut uuid::Uuid::encode_buffer()),
     )?;
-    csv.write_field(&row.legal_name)?;
-    csv.write_field(opt(&row.trade_name))?;
-    csv.write_field(&row.tax_id)?;
-    csv.write_field(&row.country)?;
-    csv.write_field(opt(&row.subdivision))?;
-    csv.write_field(opt(&row.city))?;
-    csv.write_field(&row.sector)?;
+    csv.write_field(text::csv_cell(&row.legal_name).as_ref())?;
+    csv.write_field(text::csv_cell(opt(&row.trade_name)).as_ref())?;
+    csv.write_field(text::csv_cell(&row.tax_id).as_ref())?;
+    csv.write_field(text::csv_cell(&row.country).as_ref())?;
+    csv.write_field(text::csv_cell(opt(&row.subdivision)).as_ref())?;
+    csv.write_field(text::csv_cell(opt(&row.city)).as_ref())?;
+    csv.write_field(text::csv_cell(&row.sector).as_ref())?;
     csv.write_field(row.employees.to_string())?;
-    csv.write_field(&row.size_class)?;
-    csv.write_field(&row.size_rule)?;
-    csv.write_field(&row.status)?;
+    csv.write_field(text::csv_cell(&row.size_class).as_ref())?;
+    csv.write_field(text::csv_cell(&row.size_rule).as_ref())?;
+    csv.write_field(text::csv_cell(&row.status).as_ref())?;
     joined.clear();
     for (i, code) in row.capabilities.iter().enumerate() {
         if i > 0 {
@@ -158,7 +160,7 @@ fn write_csv(
         }
         joined.push_str(code);
     }
-    csv.write_field(joined.as_str())?;
+    csv.write_field(text::csv_cell(joined.as_str()).as_ref())?;
     joined.clear();
     for (i, scheme) in row.certifications(today).enumerate() {
         if i > 0 {
@@ -166,8 +168,8 @@ fn write_csv(
         }
         joined.push_str(scheme);
     }
-    csv.write_field(joined.as_str())?;
-    csv.write_field(opt(&row.website))?;
+    csv.write_field(text::csv_cell(joined.as_str()).as_ref())?;
+    csv.write_field(text::csv_cell(opt(&row.website)).as_ref())?;
     csv.write_field(num(row.lat))?;
     csv.write_field(num(row.lon))?;
     csv.write_field(

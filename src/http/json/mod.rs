@@ -16,6 +16,8 @@ use serde_json::error::Category;
 
 use crate::error::{ApiError, FieldError};
 
+mod scan;
+
 /// The body limit, set once as app data from `Config::max_body_bytes`.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
@@ -98,8 +100,11 @@ fn check_declared_length(req: &HttpRequest, limit: usize) -> Result<(), ApiError
     }
 }
 
-/// Deserializes `bytes`, turning serde's message into a field error.
+/// Deserializes `bytes`, turning serde's message into a field error. The body must be exactly
+/// one JSON value (trailing data is 400), with no key twice in an object (400 naming it) and no
+/// control character in any string or key (422 naming each, see `domain::text`).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    scan::one_value(bytes)?;
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let path = e.path().to_string();

@@ -1,0 +1,221 @@
+//! The text-input rules, pure: what no text may hold (a C0/C1 control other than tab, line feed
+//! and carriage return — PostgreSQL refuses a NUL, so it must never get that far), and what a
+//! name must be besides (no bidirectional controls, a visible character once whitespace and
+//! format characters are taken away). The JSON body reader, the query and path check, imports
+//! and the name rules all ask here.
+
+use serde_json::Value;
+
+use super::FieldError;
+
+/// A control character that no text may hold: every C0 and C1 control (and DEL) but tab, line
+/// feed and carriage return.
+pub fn is_forbidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// Whether `text` holds a forbidden control character.
+pub fn has_control(text: &str) -> bool {
+    text.chars().any(is_forbidden_control)
+}
+
+/// The error for a control character in `field`.
+pub fn control_error(field: impl Into<String>) -> FieldError {
+    FieldError::new(
+        field,
+        "control_character",
+        "must not contain a NUL or another control character (tab, line feed and carriage return aside)",
+    )
+}
+
+/// A forbidden control character in `text`, reported against `field`.
+pub fn check(field: &str, text: &str) -> Option<FieldError> {
+    has_control(text).then(|| control_error(field))
+}
+
+/// A bidirectional embedding, override or isolate control (U+202A–U+202E, U+2066–U+2069).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A character that shows nothing: whitespace, zero-width space and joiners (U+200B–U+200D), the
+/// word joiner (U+2060), the byte-order mark (U+FEFF), the marks U+200E/U+200F and the other
+/// invisible format characters of U+2061–U+2064.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || is_bidi_control(c)
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}')
+}
+
+/// The rules a name (`legal_name`, `trade_name`, a user's or client's `name`) meets beyond its
+/// length: no control, no bidirectional control, and something visible left once whitespace and
+/// format characters are removed. `None` when it meets them.
+pub fn check_name(field: &str, name: &str) -> Option<FieldError> {
+    if let Some(error) = check(field, name) {
+        return Some(error);
+    }
+    if name.chars().any(is_bidi_control) {
+        return Some(FieldError::new(
+            field,
+            "bidi_control",
+            "must not contain bidirectional controls (U+202A–U+202E, U+2066–U+2069)",
+        ));
+    }
+    if !name.is_empty() && name.chars().all(is_invisible) {
+        return Some(FieldError::new(
+            field,
+            "not_visible",
+            "must have a visible character, not only spaces or zero-width characters",
+        ));
+    }
+    None
+}
+
+/// Every string and object key in `value` that holds a forbidden control, named by its path
+/// (`capabilities[0].parameters.unit`); `path` is where `value` lies (empty at the top).
+pub fn check_value(path: &str, value: &Value, errors: &mut Vec<FieldError>) {
+    match value {
+        Value::String(s) if has_control(s) => errors.push(control_error(name_of(path))),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                check_value(&format!("{path}[{i}]"), item, errors);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let inner = join(path, key);
+                if has_control(key) {
+                    errors.push(control_error(inner));
+                } else {
+                    check_value(&inner, item, errors);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `key` inside `path`; a key's control characters are written escaped, so that the name of the
+/// field never carries one itself.
+pub fn join(path: &str, key: &str) -> String {
+    let key = if has_control(key) {
+        key.chars()
+            .map(|c| {
+                if is_forbidden_control(c) {
+                    format!("\\u{:04x}", c as u32)
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    } else {
+        key.to_owned()
+    };
+    if path.is_empty() {
+        key
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn name_of(path: &str) -> String {
+    if path.is_empty() {
+        "body".into()
+    } else {
+        path.to_owned()
+    }
+}
+
+/// Whether a spreadsheet would read a cell starting with `c` as a formula (OWASP "CSV
+/// injection": `=`, `+`, `-`, `@`, tab, carriage return).
+fn starts_formula(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// A text cell for a CSV export: one that a spreadsheet would run as a formula is written with a
+/// leading `'` (OWASP), so that it shows as text; any other is written as stored.
+pub fn csv_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if starts_formula(text) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
+/// A text cell read from a CSV import: the `'` that [`csv_cell`] put before a formula-like text
+/// is taken away again, so that an export imported back stores what it showed.
+pub fn from_csv_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if starts_formula(rest) => rest,
+        _ => cell,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn controls_but_tab_lf_cr_are_refused() {
+        for c in ['\0', '\u{1}', '\u{1b}', '\u{7f}', '\u{85}', '\u{9f}'] {
+            assert!(has_control(&format!("a{c}b")), "{c:?}");
+        }
+        for text in ["a\tb", "a\nb", "a\r\nb", "Nájera", "\u{200B}"] {
+            assert!(!has_control(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn names_refuse_bidi_and_invisible_text() {
+        assert_eq!(check_name("n", "Ensambles del Bajío"), None);
+        assert_eq!(check_name("n", "שלום"), None);
+        let code = |s: &str| check_name("n", s).map(|e| e.code);
+        assert_eq!(code("a\u{202E}b").as_deref(), Some("bidi_control"));
+        assert_eq!(code("a\u{2066}b").as_deref(), Some("bidi_control"));
+        assert_eq!(
+            code("\u{200B}\u{200C} \u{FEFF}").as_deref(),
+            Some("not_visible")
+        );
+        assert_eq!(code("\u{2060}\u{200D}").as_deref(), Some("not_visible"));
+        assert_eq!(code("a\0").as_deref(), Some("control_character"));
+        // A joiner inside a visible name is fine (emoji sequences, Indic scripts).
+        assert_eq!(check_name("n", "a\u{200D}b"), None);
+    }
+
+    #[test]
+    fn values_are_walked_and_fields_named() {
+        let body = json!({
+            "website": "https://x\u{0}",
+            "capabilities": [{ "code": "ok" }, { "code": "a\u{0}", "parameters": { "k\u{0}": "v" } }],
+            "contacts": [{ "name": "tab\tok" }]
+        });
+        let mut errors = Vec::new();
+        check_value("", &body, &mut errors);
+        let mut fields: Vec<_> = errors.into_iter().map(|e| e.field).collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                "capabilities[1].code",
+                "capabilities[1].parameters.k\\u0000",
+                "website"
+            ]
+        );
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised_and_read_back() {
+        for text in ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            let cell = csv_cell(text);
+            assert_eq!(cell, format!("'{text}"));
+            assert_eq!(from_csv_cell(&cell), text);
+        }
+        for text in ["Acme", "", "'quoted", "a=b"] {
+            assert_eq!(csv_cell(text), text);
+            assert_eq!(from_csv_cell(text), text);
+        }
+    }
+}
