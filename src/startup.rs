@@ -72,6 +72,7 @@ impl Application {
         let app_state = state.clone();
         // `Condition` needs a middleware even when limits are off; this one is never used then.
         let fallback_limiter = rate_limit::disabled_config();
+        let shared_limits = rate_limit::shared_enabled(&config);
         let server = HttpServer::new(move || {
             let config = &app_state.config;
             let app = App::new()
@@ -84,6 +85,11 @@ impl Application {
                 .app_data(json::json_config(config.max_body_bytes))
                 .app_data(json::query_config())
                 .app_data(json::path_config())
+                .app_data(rate_limit::SharedLimiter::for_worker(config))
+                .wrap(Condition::new(
+                    shared_limits,
+                    from_fn(rate_limit::shared_limit),
+                ))
                 .wrap(Condition::new(
                     limiter.is_some(),
                     Governor::new(limiter.as_ref().unwrap_or(&fallback_limiter)),

@@ -1,27 +1,19 @@
-//! Rate limiting per caller: the token's subject when a valid bearer token is sent, the peer IP
-//! otherwise. `RATE_LIMIT_PER_SECOND` requests per second with a burst of `RATE_LIMIT_BURST`;
-//! over it, 429 (made a problem by `http::observe`) with `Retry-After`. `0` turns limits off.
-//!
-//! The request limiter counts per instance (each instance allows the configured rate). Failed
-//! logins are counted in the database instead (`db::accounts`), so every instance sees them.
+//! Who a request counts against: the verified token subject, or the peer IP; and the 429 that
+//! the in-memory limiter answers.
 
 use actix_governor::governor::{
     NotUntil,
     clock::{Clock, DefaultClock, QuantaInstant},
 };
-use actix_governor::{
-    GovernorConfig, GovernorConfigBuilder, KeyExtractor, PeerIpKeyExtractor,
-    SimpleKeyExtractionError, governor::middleware::NoOpMiddleware,
-};
+use actix_governor::{KeyExtractor, PeerIpKeyExtractor, SimpleKeyExtractionError};
 use actix_web::{
     HttpMessage, HttpResponse, HttpResponseBuilder, dev::ServiceRequest, http::header, web,
 };
 
-use super::{
+use crate::auth::{
     principal::{VerifiedClaims, bearer_token},
     verifier::Verifier,
 };
-use crate::config::Config;
 
 /// Keys requests by verified token subject, or by peer IP.
 #[derive(Debug, Clone, Copy)]
@@ -56,14 +48,10 @@ impl KeyExtractor for CallerKey {
     fn exceed_rate_limit_response(
         &self,
         negative: &NotUntil<QuantaInstant>,
-        mut response: HttpResponseBuilder,
+        response: HttpResponseBuilder,
     ) -> HttpResponse {
         let wait = negative.wait_time_from(DefaultClock::default().now());
-        let seconds = (wait.as_secs_f64().ceil() as u64).max(1);
-        response
-            .insert_header((header::RETRY_AFTER, seconds))
-            .insert_header(("x-ratelimit-after", seconds))
-            .finish()
+        too_many(response, wait)
     }
 
     fn whitelisted_keys(&self) -> Vec<Self::Key> {
@@ -71,26 +59,15 @@ impl KeyExtractor for CallerKey {
     }
 }
 
-const EXEMPT: &str = "exempt";
+/// The key of operations endpoints, which are never limited.
+pub const EXEMPT: &str = "exempt";
 
-pub type LimiterConfig = GovernorConfig<CallerKey, NoOpMiddleware>;
-
-/// The limiter's configuration, or `None` when limits are off.
-pub fn config(config: &Config) -> Option<LimiterConfig> {
-    if config.rate_limit_per_second == 0 {
-        return None;
-    }
-    GovernorConfigBuilder::default()
-        .requests_per_second(u64::from(config.rate_limit_per_second))
-        .burst_size(config.rate_limit_burst)
-        .key_extractor(CallerKey)
+/// 429 with `Retry-After` (and `x-ratelimit-after`) rounded up to whole seconds, never 0 (which
+/// would say "now").
+pub fn too_many(mut response: HttpResponseBuilder, wait: std::time::Duration) -> HttpResponse {
+    let seconds = (wait.as_secs_f64().ceil() as u64).max(1);
+    response
+        .insert_header((header::RETRY_AFTER, seconds))
+        .insert_header(("x-ratelimit-after", seconds))
         .finish()
-}
-
-/// A configuration for when limits are off (never consulted then).
-pub fn disabled_config() -> LimiterConfig {
-    GovernorConfigBuilder::default()
-        .key_extractor(CallerKey)
-        .finish()
-        .unwrap_or_else(|| unreachable!("the default quota is valid"))
 }
