@@ -86,6 +86,11 @@ async fn two_instances_with_redis_share_one_request_limit() {
             200 => accepted[i % 2] += 1,
             429 => {
                 assert!(resp.headers().contains_key("retry-after"));
+                let kind = resp.headers().get("content-type").cloned();
+                assert_eq!(
+                    kind.as_ref().and_then(|v| v.to_str().ok()),
+                    Some("application/problem+json")
+                );
                 limited_answers += 1;
             }
             other => panic!("unexpected status {other}"),

@@ -12,19 +12,10 @@
 
 use std::time::{Duration, Instant};
 
-use actix_governor::KeyExtractor;
-use actix_web::{
-    Error, HttpResponse,
-    body::{EitherBody, MessageBody},
-    dev::{ServiceRequest, ServiceResponse},
-    middleware::Next,
-    web,
-};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use secrecy::ExposeSecret;
 use tokio::sync::Mutex;
 
-use super::key::{CallerKey, EXEMPT, too_many};
 use crate::config::Config;
 
 /// The longest a request waits for Redis before it is let through.
@@ -80,23 +71,32 @@ pub enum Decision {
     Unknown,
 }
 
+impl Decision {
+    /// How long to wait; `None` when the request may go on (Redis unreachable included).
+    pub fn wait(self) -> Option<Duration> {
+        match self {
+            Self::Wait(wait) => Some(wait),
+            Self::Allow | Self::Unknown => None,
+        }
+    }
+}
+
 impl SharedLimiter {
-    /// A limiter for one worker; it connects on first use. Limits off or no `REDIS_URL`: it is
-    /// never consulted (see [`super::shared_enabled`]).
-    pub fn for_worker(config: &Config) -> web::Data<Self> {
+    /// A limiter for one worker; it connects on first use.
+    pub fn new(config: &Config) -> Self {
         let client = config
             .redis_url
             .as_ref()
             .and_then(|url| redis::Client::open(url.expose_secret()).ok());
         let rate = u64::from(config.rate_limit_per_second.max(1));
-        web::Data::new(Self {
+        Self {
             client,
             prefix: format!("{}rate:", config.redis_key_prefix),
             interval_us: (1_000_000 / rate).max(1),
             burst: u64::from(config.rate_limit_burst.max(1)),
             script: redis::Script::new(GCRA),
             state: Mutex::new(Link::default()),
-        })
+        }
     }
 
     /// Counts one request of `caller`.
@@ -161,22 +161,4 @@ impl SharedLimiter {
         }
         Decision::Unknown
     }
-}
-
-/// The middleware: 429 with `Retry-After` when the caller's shared bucket is empty.
-pub async fn shared_limit<B: MessageBody>(
-    req: ServiceRequest,
-    next: Next<B>,
-) -> Result<ServiceResponse<EitherBody<B>>, Error> {
-    let limiter = req.app_data::<web::Data<SharedLimiter>>().cloned();
-    if let (Some(limiter), Ok(caller)) = (limiter, CallerKey.extract(&req))
-        && caller != EXEMPT
-        && let Decision::Wait(wait) = limiter.check(&caller).await
-    {
-        let response = too_many(HttpResponse::TooManyRequests(), wait);
-        return Ok(req.into_response(response).map_into_right_body());
-    }
-    next.call(req)
-        .await
-        .map(ServiceResponse::map_into_left_body)
 }
