@@ -32,9 +32,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the database if needed, apply migrations, and serve the API (the default).
+    /// Create the database if needed, apply migrations (unless `MIGRATE_ON_START=false`), and
+    /// serve the API (the default).
     Serve,
-    /// Create the database if needed and apply pending migrations, then exit.
+    /// Create the database if needed and apply pending migrations, then exit (as
+    /// `DATABASE_MIGRATION_URL`'s role when set).
     Migrate,
     /// Print the OpenAPI document (or write it to a file).
     Openapi {
@@ -280,9 +282,10 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
 const STARTUP_WAIT: Duration = Duration::from_secs(30);
 
 /// Creates the database when missing and applies the migrations, waiting for PostgreSQL to come
-/// up for a while (as it may, under `docker compose up`).
+/// up for a while (as it may, under `docker compose up`). Both run as `DATABASE_MIGRATION_URL`'s
+/// role when it is set; instances starting together take turns (`db::run_migrations`).
 async fn prepare_database(config: &Config) -> anyhow::Result<()> {
-    let url = config.database_url.expose_secret();
+    let url = config.migration_url();
     let started = std::time::Instant::now();
     let created = loop {
         match db::create_database_if_missing(url).await {
@@ -304,7 +307,12 @@ async fn prepare_database(config: &Config) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    prepare_database(&config).await?;
+    if config.migrate_on_start {
+        prepare_database(&config).await?;
+    } else {
+        // A role with DML rights only: `migrate` ran beforehand; `/readyz` says 503 until then.
+        tracing::info!("MIGRATE_ON_START=false: not migrating (run `supplier-registry migrate`)");
+    }
     let app = Application::build(config).await?;
     let state = app.state();
     workers::spawn_all(

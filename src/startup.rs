@@ -8,14 +8,12 @@ use actix_web::{
     App, HttpResponse, HttpServer,
     dev::{Server, ServerHandle},
     http::{Method, header},
-    middleware::{Compress, Condition, from_fn},
+    middleware::{Compress, from_fn},
     web,
 };
 use anyhow::Context;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
-
-use actix_governor::Governor;
 
 use crate::{
     auth::{Verifier, keys::KeySet, password, rate_limit, secrets::DigestKey, tokens::Authority},
@@ -47,10 +45,7 @@ impl Application {
     }
 
     pub async fn build_with(config: Config, extra: ExtraRoutes) -> anyhow::Result<Self> {
-        let limiter = rate_limit::config(&config);
-        if let Some(limiter) = &limiter {
-            sweep_limiter(limiter);
-        }
+        let limits = rate_limit::Limits::new(&config);
         // The dummy hash that unknown logins are checked against, computed before the first login.
         tokio::task::spawn_blocking(password::warm_up);
         let spec = openapi::spec();
@@ -71,8 +66,6 @@ impl Application {
         let port = listener.local_addr()?.port();
 
         let app_state = state.clone();
-        // `Condition` needs a middleware even when limits are off; this one is never used then.
-        let fallback_limiter = rate_limit::disabled_config();
         let server = HttpServer::new(move || {
             let config = &app_state.config;
             let app = App::new()
@@ -85,10 +78,8 @@ impl Application {
                 .app_data(json::json_config(config.max_body_bytes))
                 .app_data(json::query_config())
                 .app_data(json::path_config())
-                .wrap(Condition::new(
-                    limiter.is_some(),
-                    Governor::new(limiter.as_ref().unwrap_or(&fallback_limiter)),
-                ))
+                .app_data(limits.for_worker())
+                .wrap(from_fn(rate_limit::limit))
                 .wrap(from_fn(headers::check_input))
                 .wrap(cors(&config.cors_allowed_origins))
                 // Outside CORS so that its refusals become problems too; inside compression so
@@ -160,18 +151,6 @@ fn app_state(config: Config, spec: &utoipa::openapi::OpenApi) -> anyhow::Result<
         config: Arc::new(config),
         size_rules: Default::default(),
     })
-}
-
-/// Forgets callers that have been quiet, so the limiter's memory stays bounded.
-fn sweep_limiter(limiter: &rate_limit::LimiterConfig) {
-    let limiter = limiter.limiter().clone();
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
-        }
-    });
 }
 
 /// The interactive documentation at `/docs/`.

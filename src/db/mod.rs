@@ -173,12 +173,44 @@ pub fn quote_ident(name: &str) -> String {
 
 /// Applies the embedded migrations that are not applied yet, then refreshes the reference data
 /// that comes from crates (ISO 3166); returns how many migrations ran.
+///
+/// Several instances may start at once on one database: the whole run holds a session advisory
+/// lock of that database ([`MIGRATION_LOCK`]), so one migrates while the others wait, then find
+/// nothing pending. The lock goes with its connection, so a crashed migrator never leaves it held.
 pub async fn run_migrations(url: &str) -> anyhow::Result<usize> {
-    let applied = apply_migrations(url).await?;
     let mut conn = AsyncPgConnection::establish(url)
         .await
         .context("Failed to connect to the database")?;
-    reference::sync_iso3166(&mut conn)
+    migration_lock(
+        &mut conn,
+        "SELECT pg_advisory_lock(hashtextextended($1, 0))",
+    )
+    .await?;
+    let outcome = migrate_locked(url, &mut conn).await;
+    // On an error the connection (and its lock) is dropped anyway.
+    migration_lock(
+        &mut conn,
+        "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
+    )
+    .await?;
+    outcome
+}
+
+/// The advisory lock's name (hashed to its key); per database, like every advisory lock.
+pub const MIGRATION_LOCK: &str = "supplier-registry migrations";
+
+async fn migration_lock(conn: &mut AsyncPgConnection, sql: &'static str) -> anyhow::Result<()> {
+    diesel::sql_query(sql)
+        .bind::<Text, _>(MIGRATION_LOCK)
+        .execute(conn)
+        .await
+        .context("Failed to take or release the migration lock")?;
+    Ok(())
+}
+
+async fn migrate_locked(url: &str, conn: &mut AsyncPgConnection) -> anyhow::Result<usize> {
+    let applied = apply_migrations(url).await?;
+    reference::sync_iso3166(conn)
         .await
         .context("Failed to load the ISO 3166 countries and subdivisions")?;
     Ok(applied)

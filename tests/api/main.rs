@@ -16,6 +16,7 @@ mod ops;
 mod properties;
 mod receiver;
 mod reference;
+mod scale_out;
 mod search;
 mod suppliers;
 mod webhooks;

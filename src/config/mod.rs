@@ -3,10 +3,15 @@
 //! A missing or invalid value stops the process with a message that names the variable. Secrets
 //! (the database URL may carry a password) are kept in [`SecretString`], so `Debug` never prints them.
 
-use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+mod values;
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
+
+pub use values::ConfigError;
+use values::{err, flag, flag_or, millis, parsed, ranged, seconds};
 
 /// The deployment environment: it decides the log format and how strict start-up is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +34,13 @@ pub enum CorsOrigins {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: SecretString,
+    /// `DATABASE_MIGRATION_URL`: the role that owns the schema, for `migrate` (and for `serve`'s
+    /// migrations at start); `DATABASE_URL` when unset. The service's own role then needs only
+    /// DML rights.
+    pub database_migration_url: Option<SecretString>,
+    /// `MIGRATE_ON_START` (default `true`): `serve` creates the database and applies pending
+    /// migrations before it listens; `false` leaves that to `supplier-registry migrate`.
+    pub migrate_on_start: bool,
     pub listen_addr: SocketAddr,
     pub app_env: AppEnv,
     /// The `RUST_LOG` filter, already checked to parse.
@@ -61,6 +73,11 @@ pub struct Config {
     /// Requests per second per caller (per IP for anonymous callers); 0 turns every limit off.
     pub rate_limit_per_second: u32,
     pub rate_limit_burst: u32,
+    /// `REDIS_URL`: request limits shared by every instance through Redis; per instance when unset.
+    pub redis_url: Option<SecretString>,
+    /// `REDIS_KEY_PREFIX` (default `supplier-registry:`): what this deployment's Redis keys start
+    /// with, so that several deployments may share one Redis.
+    pub redis_key_prefix: String,
     /// `WEBHOOK_ALLOW_PRIVATE_TARGETS`: webhooks may call loopback and private addresses (never
     /// link-local ones).
     pub webhook_allow_private_targets: bool,
@@ -78,21 +95,6 @@ pub struct Config {
     pub facets_cache_ttl: Duration,
 }
 
-/// A configuration error; its message always names the variable.
-#[derive(Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    pub var: &'static str,
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid {}: {}", self.var, self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@localhost:5432/supplier_registry";
 
 impl Config {
@@ -108,6 +110,14 @@ impl Config {
 
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         parse_database_url(&database_url)?;
+        let database_migration_url = get("DATABASE_MIGRATION_URL");
+        if let Some(url) = &database_migration_url {
+            parse_database_url(url).map_err(|e| err("DATABASE_MIGRATION_URL", e.message))?;
+        }
+        let redis_url = get("REDIS_URL");
+        if let Some(url) = &redis_url {
+            check_redis_url(url)?;
+        }
 
         let app_env = app_env(get("APP_ENV").as_deref())?;
 
@@ -128,6 +138,11 @@ impl Config {
 
         Ok(Self {
             database_url: SecretString::from(database_url),
+            database_migration_url: database_migration_url.map(SecretString::from),
+            migrate_on_start: flag_or(&get, "MIGRATE_ON_START", true)?,
+            redis_url: redis_url.map(SecretString::from),
+            redis_key_prefix: get("REDIS_KEY_PREFIX")
+                .unwrap_or_else(|| "supplier-registry:".into()),
             listen_addr: parsed(&get, "LISTEN_ADDR", "127.0.0.1:8080".parse().ok())?,
             app_env,
             log_filter,
@@ -181,6 +196,14 @@ impl Config {
         })
     }
 
+    /// The URL that migrations run with (`DATABASE_MIGRATION_URL`, else `DATABASE_URL`).
+    pub fn migration_url(&self) -> &str {
+        self.database_migration_url
+            .as_ref()
+            .unwrap_or(&self.database_url)
+            .expose_secret()
+    }
+
     /// The database URL with any password masked, for logs.
     pub fn database_url_for_logs(&self) -> String {
         redact_url(self.database_url.expose_secret())
@@ -209,41 +232,6 @@ fn retry_schedule(raw: Option<&str>) -> Result<Vec<Duration>, ConfigError> {
             )),
         })
         .collect()
-}
-
-fn flag(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<bool, ConfigError> {
-    match get(var).as_deref().map(str::trim) {
-        None | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(other) => Err(err(
-            var,
-            format!("expected `true` or `false`, got `{other}`"),
-        )),
-    }
-}
-
-fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        var,
-        message: message.into(),
-    }
-}
-
-fn parsed<T: std::str::FromStr>(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: Option<T>,
-) -> Result<T, ConfigError>
-where
-    T::Err: fmt::Display,
-{
-    match get(var) {
-        Some(raw) => raw
-            .trim()
-            .parse()
-            .map_err(|e| err(var, format!("`{}`: {e}", raw.trim()))),
-        None => default.ok_or_else(|| err(var, "is required")),
-    }
 }
 
 fn app_env(raw: Option<&str>) -> Result<AppEnv, ConfigError> {
@@ -277,49 +265,6 @@ fn check_keys(
     Ok(())
 }
 
-/// A number of seconds in `min..=max` (`default` when unset).
-fn seconds(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: u64,
-    min: u64,
-    max: u64,
-) -> Result<Duration, ConfigError> {
-    ranged(get, var, default, min, max).map(Duration::from_secs)
-}
-
-/// A number of milliseconds in `min..=max` (`default` when unset).
-fn millis(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: u64,
-    min: u64,
-    max: u64,
-) -> Result<Duration, ConfigError> {
-    ranged(get, var, default, min, max).map(Duration::from_millis)
-}
-
-fn ranged<T>(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: T,
-    min: T,
-    max: T,
-) -> Result<T, ConfigError>
-where
-    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
-    T::Err: fmt::Display,
-{
-    let value = parsed(get, var, Some(default))?;
-    if value < min || value > max {
-        return Err(err(
-            var,
-            format!("{value} is out of range ({min} to {max})"),
-        ));
-    }
-    Ok(value)
-}
-
 /// Checks that the URL is a PostgreSQL URL naming a database. The message never repeats the URL,
 /// which may hold a password.
 pub fn parse_database_url(raw: &str) -> Result<Url, ConfigError> {
@@ -341,6 +286,19 @@ pub fn parse_database_url(raw: &str) -> Result<Url, ConfigError> {
         ));
     }
     Ok(url)
+}
+
+/// A `redis://` URL with a host. The message never repeats the URL.
+fn check_redis_url(raw: &str) -> Result<(), ConfigError> {
+    let url = Url::parse(raw).map_err(|e| err("REDIS_URL", format!("not a URL ({e})")))?;
+    // TLS to Redis (`rediss://`) is not built in: run Redis on a private network or a tunnel.
+    if url.scheme() != "redis" || url.host_str().is_none_or(str::is_empty) {
+        return Err(err(
+            "REDIS_URL",
+            "expected redis://[user:password@]host[:port][/db]",
+        ));
+    }
+    Ok(())
 }
 
 fn parse_cors(raw: Option<&str>) -> Result<CorsOrigins, ConfigError> {
@@ -414,6 +372,23 @@ mod tests {
         assert_eq!(cfg.database_acquire_timeout, Duration::from_millis(1000));
         assert_eq!(cfg.max_body_bytes, 1024 * 1024);
         assert_eq!(cfg.cors_allowed_origins, CorsOrigins::None);
+        assert!(cfg.migrate_on_start);
+        assert_eq!(cfg.migration_url(), DEFAULT_DATABASE_URL);
+        assert!(cfg.redis_url.is_none());
+    }
+
+    #[test]
+    fn migrations_may_run_as_another_role() {
+        let owner = "postgres://owner@db:5432/supplier_registry";
+        let cfg = config(&[
+            ("DATABASE_MIGRATION_URL", owner),
+            ("MIGRATE_ON_START", "false"),
+            ("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        ])
+        .unwrap();
+        assert_eq!(cfg.migration_url(), owner);
+        assert!(!cfg.migrate_on_start);
+        assert!(cfg.redis_url.is_some());
     }
 
     #[test]
@@ -437,6 +412,9 @@ mod tests {
             ("WEBHOOK_RETRY_SCHEDULE_SECONDS", "5,,30"),
             ("WEBHOOK_RETRY_SCHEDULE_SECONDS", "0"),
             ("IMPORT_MAX_BYTES", "0"),
+            ("DATABASE_MIGRATION_URL", "mysql://localhost/x"),
+            ("MIGRATE_ON_START", "no"),
+            ("REDIS_URL", "http://localhost:6379"),
         ];
         for (var, value) in cases {
             let e = config(&[(var, value)]).expect_err(var);
