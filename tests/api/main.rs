@@ -6,6 +6,7 @@ mod auth;
 mod cli;
 mod errors;
 mod events;
+mod export_limits;
 mod feed_visibility;
 mod helpers;
 mod imports;
