@@ -10,6 +10,7 @@ mod export_limits;
 mod feed_visibility;
 mod helpers;
 mod imports;
+mod login_throttle;
 mod matrix;
 mod openapi;
 mod ops;
