@@ -47,8 +47,7 @@ type Chunk = Result<web::Bytes, std::io::Error>;
     tag = "suppliers",
     params(SearchParams, ExportParams),
     responses((status = 200, description = "The matches.",
-        content((String = "text/csv"), (String = "application/x-ndjson"))),
-        (status = 429, description = "The caller, or everybody together, runs as many exports as allowed (`Retry-After`).")),
+        content((String = "text/csv"), (String = "application/x-ndjson")))),
     security((), ("bearer" = []))
 )]
 #[get("/suppliers/export")]
