@@ -274,3 +274,16 @@ pub(super) fn answer(
         refresh_token,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_per_account_delay_grows_and_stays_bounded() {
+        assert_eq!(growing_delay(ACCOUNT_FREE_FAILURES), 2);
+        assert_eq!(growing_delay(ACCOUNT_FREE_FAILURES + 1), 4);
+        assert_eq!(growing_delay(ACCOUNT_FREE_FAILURES + 2), 8);
+        assert_eq!(growing_delay(ACCOUNT_FREE_FAILURES + 50), MAX_DELAY_SECONDS);
+    }
+}

@@ -176,3 +176,19 @@ pub(super) fn plain_form(form: &TokenRequest) -> Result<(), Refusal> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_tab_line_feed_and_carriage_return_pass_among_controls() {
+        assert!(plain("f", "a\tb\r\nc é").is_ok());
+        for bad in ["\0", "a\u{1}", "\u{7f}", "\u{85}", "\u{9f}x"] {
+            assert!(
+                matches!(plain("f", bad), Err(Refusal::InvalidRequest(_))),
+                "{bad:?}"
+            );
+        }
+    }
+}
