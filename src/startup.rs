@@ -148,6 +148,7 @@ fn app_state(config: Config, spec: &utoipa::openapi::OpenApi) -> anyhow::Result<
             .context("Failed to serialize the OpenAPI document")?,
         facets_cache: AnswerCache::new(config.facets_cache_ttl, 1024),
         import_queued: Default::default(),
+        exports: crate::state::ExportLimits::new(&config)?,
         config: Arc::new(config),
         size_rules: Default::default(),
     })

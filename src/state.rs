@@ -1,14 +1,19 @@
-//! The state every handler can reach, built once at start-up and shared by all workers.
+//! The state every handler can reach, built once at start-up and shared by all workers, and the
+//! bounds on concurrent exports ([`ExportLimits`]).
 
-use std::sync::Arc;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use diesel_async::AsyncPgConnection;
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 
 use crate::{
     auth::{secrets::DigestKey, tokens::Authority},
     config::Config,
-    db::{Pool, SearchPools, search::AnswerCache},
+    db::{Pool, SearchPools, build_export_pool, search::AnswerCache},
     domain::size::SizeRule,
     error::ApiError,
     http::metrics::Metrics,
@@ -35,6 +40,8 @@ pub struct AppState {
     /// Wakes this process's import worker when an import is queued here (other instances find it
     /// on their next look).
     pub import_queued: Arc<tokio::sync::Notify>,
+    /// The exports' connections and how many may run at once.
+    pub exports: Arc<ExportLimits>,
 }
 
 impl AppState {
@@ -44,5 +51,83 @@ impl AppState {
             .await
             .map(Vec::as_slice)
             .map_err(ApiError::Internal)
+    }
+}
+
+/// Concurrent exports per caller.
+pub const EXPORTS_PER_CALLER: usize = 2;
+
+/// What `Retry-After` says when an export is refused for want of a slot.
+pub const EXPORT_RETRY_AFTER_SECONDS: u32 = 5;
+
+/// The bounds on exports, so that no caller (and no crowd of them) can hold the database's
+/// connections: at most [`EXPORTS_PER_CALLER`] per caller and `DATABASE_POOL_SIZE` in all, each on
+/// a connection of the exports' own pool; a client that reads nothing for the statement timeout
+/// (`DATABASE_STATEMENT_TIMEOUT_MS`) loses its export, which gives its connection back.
+pub struct ExportLimits {
+    /// Exactly as many connections as slots: a slot's holder never waits for one.
+    pub pool: Pool,
+    /// The longest an export waits for its client to take the next chunk.
+    pub send_timeout: Duration,
+    slots: Arc<Semaphore>,
+    /// Exports running, by caller (a caller with none has no entry).
+    running: Mutex<HashMap<String, usize>>,
+}
+
+/// One running export's place; dropping it frees the place.
+pub struct ExportSlot {
+    limits: Arc<ExportLimits>,
+    caller: String,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl ExportLimits {
+    pub fn new(config: &Config) -> anyhow::Result<Arc<Self>> {
+        let size = config.database_pool_size;
+        Ok(Arc::new(Self {
+            pool: build_export_pool(config, size)?,
+            send_timeout: config.database_statement_timeout,
+            slots: Arc::new(Semaphore::new(size)),
+            running: Mutex::default(),
+        }))
+    }
+
+    /// A place for one more export of `caller`; 429 with `Retry-After` when the caller, or
+    /// everybody together, already runs as many as allowed.
+    pub fn try_start(self: &Arc<Self>, caller: String) -> Result<ExportSlot, ApiError> {
+        let busy = ApiError::TooManyRequests {
+            retry_after: EXPORT_RETRY_AFTER_SECONDS,
+        };
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = running.get(&caller).copied().unwrap_or_default();
+        if mine >= EXPORTS_PER_CALLER {
+            return Err(busy);
+        }
+        let slot = Arc::clone(&self.slots)
+            .try_acquire_owned()
+            .map_err(|_| busy)?;
+        running.insert(caller.clone(), mine + 1);
+        drop(running);
+        Ok(ExportSlot {
+            limits: Arc::clone(self),
+            caller,
+            _slot: slot,
+        })
+    }
+}
+
+impl Drop for ExportSlot {
+    fn drop(&mut self) {
+        let mut running = self
+            .limits
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = running.get_mut(&self.caller) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                running.remove(&self.caller);
+            }
+        }
     }
 }

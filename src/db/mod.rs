@@ -67,8 +67,30 @@ pub fn build_search_pools(config: &Config) -> anyhow::Result<SearchPools> {
     })
 }
 
+/// The exports' own connections (`size` of them, opened on first use), so that exports never
+/// take the connections of interactive requests, logins and `/readyz`. An export may outlast
+/// the statement timeout, so these sessions have none (each wait for the client is bounded
+/// instead; see `state::ExportLimits`).
+pub fn build_export_pool(config: &Config, size: usize) -> anyhow::Result<Pool> {
+    sized_pool(config, "", size, 0)
+}
+
 fn pool_with(config: &Config, setup: &'static str) -> anyhow::Result<Pool> {
     let statement_timeout_ms = config.database_statement_timeout.as_millis();
+    sized_pool(
+        config,
+        setup,
+        config.database_pool_size,
+        statement_timeout_ms,
+    )
+}
+
+fn sized_pool(
+    config: &Config,
+    setup: &'static str,
+    size: usize,
+    statement_timeout_ms: u128,
+) -> anyhow::Result<Pool> {
     let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
     // A broken connection is detected on use and dropped by deadpool; a test query on every
     // checkout would cost a round trip per request.
@@ -94,7 +116,7 @@ fn pool_with(config: &Config, setup: &'static str) -> anyhow::Result<Pool> {
     );
     let timeout = Some(config.database_acquire_timeout);
     Pool::builder(manager)
-        .max_size(config.database_pool_size)
+        .max_size(size)
         .wait_timeout(timeout)
         .create_timeout(timeout)
         .recycle_timeout(timeout)

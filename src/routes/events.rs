@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 
 pub use crate::domain::event::Event;
 use crate::{
-    auth::{Principal, Scope},
+    auth::{Principal, Role, Scope},
     db::suppliers::{self as store, EventRow},
     domain::status::EventType,
     error::ApiError,
@@ -77,7 +77,8 @@ impl EventsQuery {
 /// Every committed change, in commit order, each exactly once: event ids strictly increase in
 /// commit order, so polling with `after` set to the last id seen never misses an event. When a
 /// page is full, `next_cursor` is the `after` of the next page. Any authenticated caller (the
-/// events carry ids, versions and what changed, never the document).
+/// events carry ids, versions and what changed, never the document); a `supplier` caller reads
+/// only the events of the suppliers it owns.
 #[utoipa::path(
     operation_id = "events_list",
     tag = "integration",
@@ -94,7 +95,10 @@ pub async fn list_events(
     principal.require_scope(Scope::Read)?;
     let (after, limit) = query.0.checked()?;
     let mut conn = state.pool.get().await?;
-    let rows = store::events_after(&mut conn, after, limit).await?;
+    // A supplier caller reads only its own suppliers' events (another company's draft is a 404
+    // on `GET`, so its id, transitions and rejection reason stay out of the feed too).
+    let owner = (principal.role == Role::Supplier).then_some(principal.id);
+    let rows = store::events_after(&mut conn, after, limit, owner).await?;
     let next_cursor = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| r.id.to_string()))
         .flatten();

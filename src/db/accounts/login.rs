@@ -105,6 +105,32 @@ pub async fn recent_failures(
     Ok((row.failures, row.retry_after.max(1)))
 }
 
+/// How many attempts a key had in the last `window_seconds`, and how many whole seconds ago the
+/// newest of them was.
+pub async fn failure_age(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+    window_seconds: i64,
+) -> QueryResult<(i64, i64)> {
+    #[derive(QueryableByName)]
+    struct Age {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        failures: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        age: i64,
+    }
+    let row: Age = diesel::sql_query(
+        "SELECT count(*) AS failures, \
+                COALESCE(floor(extract(epoch FROM now() - max(failed_at)))::bigint, 0) AS age \
+         FROM login_failures WHERE key = $1 AND failed_at > now() - make_interval(secs => $2)",
+    )
+    .bind::<diesel::sql_types::Text, _>(key)
+    .bind::<diesel::sql_types::Double, _>(window_seconds as f64)
+    .get_result(conn)
+    .await?;
+    Ok((row.failures, row.age.max(0)))
+}
+
 /// Records an attempt under each key; returns the new rows' ids.
 pub async fn record_failures(
     conn: &mut AsyncPgConnection,

@@ -10,7 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::db::schema::{audit_log, change_events};
+use crate::db::schema::{audit_log, change_events, supplier_owners};
 
 /// An audit entry as stored.
 #[derive(Debug, Queryable, Selectable)]
@@ -56,19 +56,30 @@ pub struct EventRow {
     pub data: Value,
 }
 
-/// Events after `after`, in id (= commit) order.
+/// Events after `after`, in id (= commit) order; with `owner`, only the events of the suppliers
+/// that user owns (a supplier caller's feed: nothing it could not read with `GET`).
 pub async fn events_after(
     conn: &mut AsyncPgConnection,
     after: i64,
     limit: i64,
+    owner: Option<Uuid>,
 ) -> QueryResult<Vec<EventRow>> {
-    change_events::table
+    let mut query = change_events::table
         .filter(change_events::id.gt(after))
         .order(change_events::id)
         .limit(limit)
         .select(EventRow::as_select())
-        .load(conn)
-        .await
+        .into_boxed();
+    if let Some(owner) = owner {
+        query = query.filter(
+            change_events::supplier_id.eq_any(
+                supplier_owners::table
+                    .filter(supplier_owners::user_id.eq(owner))
+                    .select(supplier_owners::supplier_id),
+            ),
+        );
+    }
+    query.load(conn).await
 }
 
 /// A certificate whose status the expiry job changed.

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{
     dto::{TokenRequest, TokenResponse},
-    refusal::Refusal,
+    refusal::{Refusal, plain},
 };
 use crate::{
     auth::{
@@ -22,10 +22,17 @@ use crate::{
     state::AppState,
 };
 
-/// Failed attempts allowed per key within `FAILURE_WINDOW_SECONDS`.
-const ACCOUNT_FAILURES: i64 = 5;
+/// Failed attempts allowed within `FAILURE_WINDOW_SECONDS` for one account (or client) from one
+/// address, and from one address in all.
+const ORIGIN_FAILURES: i64 = 5;
+const CLIENT_ORIGIN_FAILURES: i64 = 10;
 const IP_FAILURES: i64 = 20;
 const FAILURE_WINDOW_SECONDS: i64 = 300;
+/// Failures of one account from anywhere before each further attempt must wait a growing delay
+/// after the last (2 s, 4 s, 8 s, … up to `MAX_DELAY_SECONDS`): looser than the per-origin limit,
+/// so that a stranger guessing wrong slows a person down elsewhere but cannot lock them out.
+const ACCOUNT_FREE_FAILURES: i64 = 10;
+const MAX_DELAY_SECONDS: i64 = 60;
 
 pub(super) async fn client_credentials(
     req: &HttpRequest,
@@ -33,12 +40,10 @@ pub(super) async fn client_credentials(
     state: &AppState,
 ) -> Result<TokenResponse, Refusal> {
     let (client_id, secret) = client_credentials_of(req, form)?;
-    let keys = [
-        (format!("client:{client_id}"), ACCOUNT_FAILURES * 2),
-        (format!("ip:{}", peer_ip(req)), IP_FAILURES),
-    ];
+    let account = format!("client:{client_id}");
     let mut conn = state.pool.get().await?;
-    let attempt = record_attempt(state, &mut conn, &keys, "invalid_client").await?;
+    let attempt = record_attempt(state, &mut conn, &account, req, CLIENT_ORIGIN_FAILURES).await;
+    let attempt = attempt.map_err(|e| e.under("invalid_client"))?;
     let found = accounts::find_client_login(&mut conn, &client_id).await?;
     // Unknown clients cost the same digest as known ones.
     let expected = found.as_ref().map_or(&[0u8; 32][..], |c| &c.secret_digest);
@@ -74,12 +79,9 @@ pub(super) async fn password_grant(
         ));
     };
     let account_key = format!("account:{}", username.trim().to_lowercase());
-    let keys = [
-        (account_key.clone(), ACCOUNT_FAILURES),
-        (format!("ip:{}", peer_ip(req)), IP_FAILURES),
-    ];
     let mut conn = state.pool.get().await?;
-    let attempt = record_attempt(state, &mut conn, &keys, "invalid_grant").await?;
+    let attempt = record_attempt(state, &mut conn, &account_key, req, ORIGIN_FAILURES).await;
+    let attempt = attempt.map_err(|e| e.under("invalid_grant"))?;
     let login = accounts::find_login(&mut conn, username.trim()).await?;
     // Argon2 takes tens of milliseconds: give the connection back meanwhile.
     drop(conn);
@@ -98,6 +100,7 @@ pub(super) async fn password_grant(
     let mut conn = state.pool.get().await?;
     accounts::delete_failures(&mut conn, &attempt).await?;
     accounts::clear_failures(&mut conn, &account_key).await?;
+    accounts::clear_failures(&mut conn, &origin_key(&account_key, req)).await?;
     let role = role_of(&user.role)?;
     let scopes = grant_scopes(role, form.scope.as_deref()).map_err(Refusal::InvalidScope)?;
     let family = Uuid::now_v7();
@@ -149,7 +152,10 @@ fn decode_basic(encoded: &str) -> Result<(String, String), Refusal> {
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default()
     };
-    Ok((unescape(id), unescape(secret)))
+    let (id, secret) = (unescape(id), unescape(secret));
+    plain("client_id", &id)?;
+    plain("client_secret", &secret)?;
+    Ok((id, secret))
 }
 
 fn peer_ip(req: &HttpRequest) -> String {
@@ -158,28 +164,51 @@ fn peer_ip(req: &HttpRequest) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Records an attempt under each key before the credentials are checked (so that parallel
-/// attempts cannot all pass a count taken before any of them was recorded), then refuses with
-/// 429 while a key has had too many recent attempts. Returns the ids of the recorded rows, to be
-/// deleted when the attempt succeeds. Nothing is counted while rate limits are off.
+/// The key of one account's (or client's) attempts from the caller's address.
+fn origin_key(account: &str, req: &HttpRequest) -> String {
+    format!("{account}|ip:{}", peer_ip(req))
+}
+
+/// Seconds an account waits after its last failure once it has had `failures` in the window.
+fn growing_delay(failures: i64) -> i64 {
+    let doublings = (failures - ACCOUNT_FREE_FAILURES + 1).clamp(0, 6);
+    (1i64 << doublings).min(MAX_DELAY_SECONDS)
+}
+
+/// Refuses with 429 while the account waits out its growing delay; then records an attempt under
+/// the account, the account from this address and the address before the credentials are checked
+/// (so that parallel attempts cannot all pass a count taken before any of them was recorded),
+/// and refuses while the account from this address (`origin_limit`) or the address has had too
+/// many recent attempts. Returns the ids of the recorded rows, to be deleted when the attempt
+/// succeeds. Nothing is counted while rate limits are off.
 async fn record_attempt(
     state: &AppState,
     conn: &mut diesel_async::AsyncPgConnection,
-    keys: &[(String, i64)],
-    code: &'static str,
+    account: &str,
+    req: &HttpRequest,
+    origin_limit: i64,
 ) -> Result<Vec<i64>, Refusal> {
     if state.config.rate_limit_per_second == 0 {
         return Ok(Vec::new());
     }
-    let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+    let (failures, age) = accounts::failure_age(conn, account, FAILURE_WINDOW_SECONDS).await?;
+    if failures >= ACCOUNT_FREE_FAILURES && age < growing_delay(failures) {
+        return Err(Refusal::Throttled("", growing_delay(failures) - age));
+    }
+    let limited = [
+        (origin_key(account, req), origin_limit),
+        (format!("ip:{}", peer_ip(req)), IP_FAILURES),
+    ];
+    let mut names: Vec<String> = limited.iter().map(|(k, _)| k.clone()).collect();
+    names.push(account.to_owned());
     let ids = accounts::record_failures(conn, &names).await?;
-    for (key, limit) in keys {
+    for (key, limit) in &limited {
         let (attempts, retry_after) =
             accounts::recent_failures(conn, key, FAILURE_WINDOW_SECONDS).await?;
         if attempts > *limit {
             // A refused attempt does not lengthen the wait.
             accounts::delete_failures(conn, &ids).await?;
-            return Err(Refusal::Throttled(code, retry_after));
+            return Err(Refusal::Throttled("", retry_after));
         }
     }
     Ok(ids)
@@ -244,4 +273,17 @@ pub(super) fn answer(
         scope: scope_string(grant.scopes),
         refresh_token,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_per_account_delay_grows_and_stays_bounded() {
+        assert_eq!(growing_delay(ACCOUNT_FREE_FAILURES), 2);
+        assert_eq!(growing_delay(ACCOUNT_FREE_FAILURES + 1), 4);
+        assert_eq!(growing_delay(ACCOUNT_FREE_FAILURES + 2), 8);
+        assert_eq!(growing_delay(ACCOUNT_FREE_FAILURES + 50), MAX_DELAY_SECONDS);
+    }
 }

@@ -15,7 +15,7 @@ use actix_web::{
 use diesel_async::AsyncConnection;
 
 pub use self::dto::{OAuthError, RevokeRequest, TokenRequest, TokenResponse};
-use self::refusal::{Refusal, parse_body, uncached};
+use self::refusal::{Refusal, parse_body, plain, plain_form, uncached};
 use crate::{
     auth::{keys::Jwks, secrets::REFRESH_TOKEN},
     db::accounts,
@@ -29,7 +29,9 @@ use crate::{
 /// Basic or in the body) answers an access token only; `password` (people: `username` is the
 /// e-mail) and `refresh_token` also answer a new refresh token. Refresh tokens rotate: each is
 /// good once, and using one a second time revokes every token of that login. Repeated failures
-/// per account, per client and per IP are answered 429 (with `Retry-After`) for a while. Errors follow
+/// per account (or client) and address, per address, and (with growing delays) per account from
+/// anywhere are answered 429 (with `Retry-After`) for a while. Control characters in any field
+/// (Basic credentials included) are `invalid_request`. Errors follow
 /// RFC 6749 §5.2 (every error of this endpoint, 413 to 503 included, is an RFC 6749 body); the
 /// answer is the same whether or not an account exists.
 #[utoipa::path(
@@ -41,7 +43,7 @@ use crate::{
     )),
     responses(
         (status = 200, description = "Tokens issued (`Cache-Control: no-store`).", body = TokenResponse),
-        (status = 400, description = "`invalid_request`, `invalid_grant`, `unsupported_grant_type` or `invalid_scope`.", body = OAuthError),
+        (status = 400, description = "`invalid_request` (control characters included), `invalid_grant`, `unsupported_grant_type` or `invalid_scope`.", body = OAuthError),
         (status = 401, description = "`invalid_client` (with `WWW-Authenticate: Basic`).", body = OAuthError),
         (status = 413, description = "`invalid_request`: body too large.", body = OAuthError),
         (status = 429, description = "Too many failed attempts for this account, client or address (`invalid_grant` or `invalid_client`), or too many requests (`temporarily_unavailable`); see `Retry-After`.", body = OAuthError,
@@ -67,6 +69,7 @@ pub async fn issue_token(
 /// Answers a token request by its `grant_type`.
 async fn grant(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<HttpResponse, Refusal> {
     let form: TokenRequest = parse_body(req, body)?;
+    plain_form(&form)?;
     let response = match form.grant_type.as_deref() {
         Some("client_credentials") => grants::client_credentials(req, &form, state).await?,
         Some("password") => grants::password_grant(req, &form, state).await?,
@@ -114,6 +117,9 @@ pub async fn revoke_token(
     let Some(token) = form.token.filter(|t| !t.is_empty()) else {
         return Refusal::InvalidRequest("token is required.".into()).into_response();
     };
+    if let Err(refusal) = plain("token", &token) {
+        return refusal.into_response();
+    }
     let mut conn = state.pool.get().await?;
     let family = match state.authority.verify(&token) {
         Ok(claims) => claims.sid,

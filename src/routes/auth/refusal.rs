@@ -7,7 +7,7 @@ use actix_web::{
 };
 use serde::de::DeserializeOwned;
 
-use super::dto::OAuthError;
+use super::dto::{OAuthError, TokenRequest};
 use crate::{db, error::ApiError};
 
 /// How a token request failed.
@@ -57,6 +57,14 @@ fn oauth_response(status: StatusCode, error: &str, description: String) -> HttpR
 }
 
 impl Refusal {
+    /// A throttled refusal under the grant's own error code (`invalid_grant`, `invalid_client`).
+    pub(super) fn under(self, code: &'static str) -> Self {
+        match self {
+            Self::Throttled(_, seconds) => Self::Throttled(code, seconds),
+            other => other,
+        }
+    }
+
     /// The RFC 6749 answer; database trouble and the like stay problem documents (503 with
     /// `Retry-After`).
     pub(super) fn into_response(self) -> Result<HttpResponse, ApiError> {
@@ -133,5 +141,54 @@ pub(super) fn parse_body<T: DeserializeOwned + Default>(
         Err(Refusal::InvalidRequest(
             "Send application/x-www-form-urlencoded (or application/json).".into(),
         ))
+    }
+}
+
+/// 400 `invalid_request` naming `field` when `value` holds a NUL or another C0/C1 control other
+/// than tab, line feed and carriage return (such text never reaches the database).
+pub(super) fn plain(field: &str, value: &str) -> Result<(), Refusal> {
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(Refusal::InvalidRequest(format!(
+            "{field} must not contain control characters."
+        )));
+    }
+    Ok(())
+}
+
+/// Every text field of a token request, checked with [`plain`].
+pub(super) fn plain_form(form: &TokenRequest) -> Result<(), Refusal> {
+    let fields = [
+        ("grant_type", &form.grant_type),
+        ("client_id", &form.client_id),
+        ("client_secret", &form.client_secret),
+        ("username", &form.username),
+        ("password", &form.password),
+        ("refresh_token", &form.refresh_token),
+        ("scope", &form.scope),
+    ];
+    for (field, value) in fields {
+        if let Some(value) = value {
+            plain(field, value)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_tab_line_feed_and_carriage_return_pass_among_controls() {
+        assert!(plain("f", "a\tb\r\nc é").is_ok());
+        for bad in ["\0", "a\u{1}", "\u{7f}", "\u{85}", "\u{9f}x"] {
+            assert!(
+                matches!(plain("f", bad), Err(Refusal::InvalidRequest(_))),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -1,15 +1,21 @@
 //! `GET /v1/suppliers/export`: every match in name order, streamed as CSV or NDJSON while the
 //! database sends it.
 
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
 use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
 use chrono::{DateTime, Utc};
 use diesel::{
     pg::Pg,
     query_builder::{BoxedSqlQuery, SqlQuery},
 };
-use diesel_async::{
-    AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection, pooled_connection::deadpool,
-};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, pooled_connection::deadpool};
 use futures_util::StreamExt;
 use serde::Serialize;
 
@@ -18,11 +24,11 @@ use super::{
     visibility::visibility,
 };
 use crate::{
-    auth::MaybePrincipal,
+    auth::{MaybePrincipal, Principal},
     db::search::{self, ExportRow},
     domain::text,
     error::ApiError,
-    state::AppState,
+    state::{AppState, ExportSlot},
 };
 
 /// What the writer task sends the response: a chunk of the body, or the error that ends it.
@@ -33,7 +39,10 @@ type Chunk = Result<web::Bytes, std::io::Error>;
 /// Every supplier that matches the filters (no limit), in name order, streamed as it is read:
 /// `format=csv` (a header row, then one row per supplier; capabilities and valid certifications
 /// as `;`-separated codes) or `format=ndjson` (one JSON object per line, the same fields).
-/// Contacts are never exported.
+/// Contacts are never exported. At most two exports per caller (account, or address when
+/// anonymous) and `DATABASE_POOL_SIZE` in all run at once, on connections of their own (429 with
+/// `Retry-After` beyond); a client that takes nothing for the statement timeout has its export
+/// cut.
 #[utoipa::path(
     operation_id = "suppliers_export",
     tag = "suppliers",
@@ -52,14 +61,19 @@ pub async fn export_suppliers(
     let query = Query::<ExportParams>::parse(req.query_string())?;
     let filters = query.filters.into_filters(&visibility)?;
     let format = query.extra.format.unwrap_or_default();
-    let conn = state.pool.get().await?;
+    let slot = state
+        .exports
+        .try_start(caller_key(&req, principal.0.as_ref()))?;
+    let conn = state.exports.pool.get().await?;
     let rows = search::export_query(&filters, &visibility);
-    let statement_timeout = state.config.database_statement_timeout.as_millis();
     let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(8);
-    actix_web::rt::spawn(export(conn, rows, format, statement_timeout, tx));
-    let body = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
+    let cut = Arc::new(AtomicBool::new(false));
+    let sender = Sender {
+        tx,
+        timeout: state.exports.send_timeout,
+        cut: Arc::clone(&cut),
+    };
+    actix_web::rt::spawn(export(conn, rows, format, sender, slot));
     let (content_type, file) = match format {
         ExportFormat::Ndjson => ("application/x-ndjson", "suppliers.ndjson"),
         ExportFormat::Csv => ("text/csv; charset=utf-8", "suppliers.csv"),
@@ -70,38 +84,78 @@ pub async fn export_suppliers(
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{file}\""),
         ))
-        .streaming(body))
+        .streaming(body(rx, cut)))
 }
 
-/// Runs an export on its own connection, without the statement timeout that protects
-/// interactive requests (an export may outlast it). The rows are written in chunks as they
-/// arrive; the channel's bound keeps memory flat when the client reads slower than the database
-/// sends.
+/// The response body: the writer's chunks; a stalled client's export ends as an error, so the
+/// response is cut (no terminating chunk) rather than looking complete.
+fn body(
+    rx: tokio::sync::mpsc::Receiver<Chunk>,
+    cut: Arc<AtomicBool>,
+) -> impl futures_util::Stream<Item = Chunk> {
+    futures_util::stream::unfold(rx, move |mut rx| {
+        let cut = Arc::clone(&cut);
+        async move {
+            match rx.recv().await {
+                Some(item) => Some((item, rx)),
+                None if cut.swap(false, Ordering::AcqRel) => {
+                    Some((Err(std::io::Error::other("export timed out")), rx))
+                }
+                None => None,
+            }
+        }
+    })
+}
+
+/// Who an export counts against: the account, or the peer address of an anonymous caller.
+fn caller_key(req: &HttpRequest, principal: Option<&Principal>) -> String {
+    match principal {
+        Some(p) => format!("{}:{}", p.kind.as_str(), p.id),
+        None => req
+            .peer_addr()
+            .map_or_else(|| "ip:unknown".to_owned(), |a| format!("ip:{}", a.ip())),
+    }
+}
+
+/// The writer's end of the response: each chunk waits at most `timeout` for the client to take
+/// it; past that, the export stops and the response is cut.
+struct Sender {
+    tx: tokio::sync::mpsc::Sender<Chunk>,
+    timeout: Duration,
+    cut: Arc<AtomicBool>,
+}
+
+impl Sender {
+    /// False when the export must stop: the client went away or stopped reading.
+    async fn send(&self, chunk: Chunk) -> bool {
+        match tokio::time::timeout(self.timeout, self.tx.send(chunk)).await {
+            Ok(sent) => sent.is_ok(),
+            Err(_) => {
+                tracing::warn!("export client stopped reading; export cut");
+                self.cut.store(true, Ordering::Release);
+                false
+            }
+        }
+    }
+}
+
+/// Runs an export on a connection of the exports' own pool (no statement timeout: an export may
+/// outlast it), holding its slot until the rows are written. The rows are written in chunks as
+/// they arrive; the channel's bound keeps memory flat when the client reads slower than the
+/// database sends.
 async fn export(
     mut conn: deadpool::Object<AsyncPgConnection>,
     rows: BoxedSqlQuery<'static, Pg, SqlQuery>,
     format: ExportFormat,
-    statement_timeout: u128,
-    tx: tokio::sync::mpsc::Sender<Chunk>,
+    tx: Sender,
+    slot: ExportSlot,
 ) {
-    if conn
-        .batch_execute("SET statement_timeout = 0")
-        .await
-        .is_err()
-    {
-        let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
-        return;
-    }
     let finished = stream_export(&mut conn, rows, format == ExportFormat::Ndjson, &tx).await;
-    let restored = finished
-        && conn
-            .batch_execute(&format!("SET statement_timeout = {statement_timeout}"))
-            .await
-            .is_ok();
-    if !restored {
-        // Never hand the pool a connection without its timeout: close it instead.
+    if !finished {
+        // A query cut short may leave the session busy: close it rather than hand it on.
         drop(deadpool::Object::take(conn));
     }
+    drop(slot);
 }
 
 const CSV_COLUMNS: [&str; 18] = [
@@ -233,13 +287,13 @@ async fn stream_export(
     conn: &mut AsyncPgConnection,
     query: BoxedSqlQuery<'static, Pg, SqlQuery>,
     ndjson: bool,
-    tx: &tokio::sync::mpsc::Sender<Chunk>,
+    tx: &Sender,
 ) -> bool {
     let today = match search::current_date(conn).await {
         Ok(today) => today,
         Err(e) => {
             tracing::error!(error = %e, "export query failed");
-            let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+            tx.send(Err(std::io::Error::other("export failed"))).await;
             return false;
         }
     };
@@ -247,7 +301,7 @@ async fn stream_export(
         Ok(rows) => rows,
         Err(e) => {
             tracing::error!(error = %e, "export query failed");
-            let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+            tx.send(Err(std::io::Error::other("export failed"))).await;
             return false;
         }
     };
@@ -270,7 +324,7 @@ async fn stream_export(
             Ok(row) => row,
             Err(e) => {
                 tracing::error!(error = %e, "export stream failed");
-                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+                tx.send(Err(std::io::Error::other("export failed"))).await;
                 return false;
             }
         };
@@ -288,14 +342,11 @@ async fn stream_export(
             })
         };
         if let Some(chunk) = chunk
-            && tx.send(Ok(web::Bytes::from(chunk))).await.is_err()
+            && !tx.send(Ok(web::Bytes::from(chunk))).await
         {
-            return false; // the client went away
+            return false; // the client went away or stopped reading
         }
     }
     buf.extend(csv.into_inner().unwrap_or_default());
-    if !buf.is_empty() {
-        let _ = tx.send(Ok(web::Bytes::from(buf))).await;
-    }
-    true
+    buf.is_empty() || tx.send(Ok(web::Bytes::from(buf))).await
 }
