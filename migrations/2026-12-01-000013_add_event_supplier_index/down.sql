@@ -1,0 +1,1 @@
+DROP INDEX change_events_supplier_id_idx;
