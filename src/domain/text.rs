@@ -38,14 +38,32 @@ pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// A character that shows nothing: whitespace, zero-width space and joiners (U+200B–U+200D), the
-/// word joiner (U+2060), the byte-order mark (U+FEFF), the marks U+200E/U+200F and the other
-/// invisible format characters of U+2061–U+2064.
+/// A character that shows nothing: whitespace, the invisible format characters (zero-width space
+/// and joiners U+200B–U+200F, U+2060–U+206F, the byte-order mark, the soft hyphen, the Arabic
+/// letter mark U+061C, the Mongolian vowel separator U+180E, the interlinear annotation marks
+/// U+FFF9–U+FFFB, the tag characters U+E0000–U+E007F), the combining grapheme joiner U+034F,
+/// the Hangul fillers (U+115F, U+1160, U+3164, U+FFA0) and the blank Braille pattern U+2800.
 fn is_invisible(c: char) -> bool {
     c.is_whitespace()
         || c.is_control()
         || is_bidi_control(c)
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}')
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200F}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{180E}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FFA0}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{E0000}'..='\u{E007F}'
+        )
 }
 
 /// The rules a name (`legal_name`, `trade_name`, a user's or client's `name`) meets beyond its
@@ -180,6 +198,15 @@ mod tests {
             Some("not_visible")
         );
         assert_eq!(code("\u{2060}\u{200D}").as_deref(), Some("not_visible"));
+        for blank in [
+            "\u{3164}\u{3164}",
+            "\u{E0041}\u{E0042}",
+            "\u{061C}\u{180E}",
+            "\u{2800}",
+        ] {
+            assert_eq!(code(blank).as_deref(), Some("not_visible"), "{blank:?}");
+        }
+        assert_eq!(code("\u{3164}A").as_deref(), None);
         assert_eq!(code("a\0").as_deref(), Some("control_character"));
         // A joiner inside a visible name is fine (emoji sequences, Indic scripts).
         assert_eq!(check_name("n", "a\u{200D}b"), None);

@@ -134,12 +134,16 @@ impl SharedLimiter {
             return Err(unavailable());
         }
         let client = self.client.clone().ok_or_else(unavailable)?;
+        // Counted as failed until it succeeds: a connect that hangs is cancelled by the caller's
+        // timeout, and the next requests must not each wait for another one.
+        link.failed_at = Some(Instant::now());
         let settings = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(REDIS_TIMEOUT))
             .set_response_timeout(Some(REDIS_TIMEOUT))
             .set_number_of_retries(1);
         match ConnectionManager::new_with_config(client, settings).await {
             Ok(conn) => {
+                link.failed_at = None;
                 link.conn = Some(conn.clone());
                 Ok(conn)
             }
