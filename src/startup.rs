@@ -16,6 +16,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::{
+    auth::client_ip::TrustedProxies,
     auth::{Verifier, keys::KeySet, password, rate_limit, secrets::DigestKey, tokens::Authority},
     config::{Config, CorsOrigins},
     db::{self, search::AnswerCache},
@@ -73,6 +74,7 @@ impl Application {
                 .app_data(plumbing.verifier.clone())
                 .app_data(plumbing.metrics.clone())
                 .app_data(plumbing.routes.clone())
+                .app_data(TrustedProxies(config.trusted_proxies.clone()))
                 .app_data(BodyLimit(config.max_body_bytes))
                 .app_data(web::PayloadConfig::new(config.max_body_bytes))
                 .app_data(json::json_config(config.max_body_bytes))

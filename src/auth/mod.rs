@@ -1,6 +1,7 @@
 //! Who is calling and what they may do: roles and scopes, signing keys, access tokens, passwords,
 //! client secrets, the principal extractor and rate limiting.
 
+pub mod client_ip;
 pub mod keys;
 pub mod password;
 pub mod principal;

@@ -78,6 +78,9 @@ pub struct Config {
     /// `REDIS_KEY_PREFIX` (default `supplier-registry:`): what this deployment's Redis keys start
     /// with, so that several deployments may share one Redis.
     pub redis_key_prefix: String,
+    /// `TRUSTED_PROXIES`: comma list of CIDR ranges (`10.0.0.0/8,fd00::/8`) whose peers may say
+    /// in `X-Forwarded-For` whom they forward for; empty (the default) trusts nobody.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `WEBHOOK_ALLOW_PRIVATE_TARGETS`: webhooks may call loopback and private addresses (never
     /// link-local ones).
     pub webhook_allow_private_targets: bool,
@@ -143,6 +146,7 @@ impl Config {
             redis_url: redis_url.map(SecretString::from),
             redis_key_prefix: get("REDIS_KEY_PREFIX")
                 .unwrap_or_else(|| "supplier-registry:".into()),
+            trusted_proxies: parse_proxies(get("TRUSTED_PROXIES").as_deref())?,
             listen_addr: parsed(&get, "LISTEN_ADDR", "127.0.0.1:8080".parse().ok())?,
             app_env,
             log_filter,
@@ -299,6 +303,24 @@ fn check_redis_url(raw: &str) -> Result<(), ConfigError> {
         ));
     }
     Ok(())
+}
+
+fn parse_proxies(raw: Option<&str>) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    raw.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    err(
+                        "TRUSTED_PROXIES",
+                        format!("`{item}` is not an address or CIDR range"),
+                    )
+                })
+        })
+        .collect()
 }
 
 fn parse_cors(raw: Option<&str>) -> Result<CorsOrigins, ConfigError> {

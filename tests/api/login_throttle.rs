@@ -152,3 +152,55 @@ async fn control_characters_in_token_requests_are_invalid_requests() {
         .unwrap();
     assert_eq!(json.status().as_u16(), 400);
 }
+
+/// A password grant that a proxy at 127.0.0.1 forwards for `client`.
+async fn login_via_proxy(
+    app: &TestApp,
+    client: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url("/v1/auth/token"))
+        .header("X-Forwarded-For", client)
+        .form(&[
+            ("grant_type", "password"),
+            ("username", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .expect("request")
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_is_its_own_origin() {
+    let app = spawn_app_with(|_, env| {
+        env.insert("RATE_LIMIT_PER_SECOND".into(), "1000".into());
+        env.insert("TRUSTED_PROXIES".into(), "127.0.0.1/32".into());
+    })
+    .await;
+    let user = app.user_with_role("viewer").await;
+    for _ in 0..5 {
+        let resp = login_via_proxy(&app, "203.0.113.9", &user.email, "wrong password").await;
+        assert_eq!(resp.status().as_u16(), 400);
+    }
+    let resp = login_via_proxy(&app, "203.0.113.9", &user.email, &user.password).await;
+    throttled(resp, "invalid_grant").await;
+    // Every login comes through the same proxy, yet the person is not locked out.
+    let resp = login_via_proxy(&app, "198.51.100.7", &user.email, &user.password).await;
+    assert_eq!(resp.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn an_untrusted_caller_cannot_choose_its_origin() {
+    let app = throttled_app().await;
+    let user = app.user_with_role("viewer").await;
+    for n in 0..5 {
+        let resp = login_via_proxy(&app, &format!("192.0.2.{n}"), &user.email, "wrong").await;
+        assert_eq!(resp.status().as_u16(), 400);
+    }
+    // No proxy is trusted: the header is ignored, and the caller's own address is throttled.
+    let resp = login_via_proxy(&app, "192.0.2.77", &user.email, &user.password).await;
+    throttled(resp, "invalid_grant").await;
+}

@@ -26,10 +26,7 @@ pub fn caller_key(req: &ServiceRequest) -> Option<String> {
         req.extensions_mut().insert(VerifiedClaims(claims));
         return Some(key);
     }
-    Some(req.peer_addr().map_or_else(
-        || "ip:unknown".to_owned(),
-        |addr| format!("ip:{}", addr.ip()),
-    ))
+    Some(crate::auth::client_ip::caller_ip_key(req.request()))
 }
 
 /// 429 with `Retry-After` (and `x-ratelimit-after`) rounded up to whole seconds, never 0 (which

@@ -12,6 +12,7 @@ use super::{
     refusal::{Refusal, plain},
 };
 use crate::{
+    auth::client_ip::caller_ip_key,
     auth::{
         Role, Scope, grant_scopes, password, scope_string,
         secrets::{self, CLIENT_SECRET, REFRESH_TOKEN},
@@ -158,15 +159,9 @@ fn decode_basic(encoded: &str) -> Result<(String, String), Refusal> {
     Ok((id, secret))
 }
 
-fn peer_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
-}
-
 /// The key of one account's (or client's) attempts from the caller's address.
 fn origin_key(account: &str, req: &HttpRequest) -> String {
-    format!("{account}|ip:{}", peer_ip(req))
+    format!("{account}|{}", caller_ip_key(req))
 }
 
 /// Seconds an account waits after its last failure once it has had `failures` in the window.
@@ -197,7 +192,7 @@ async fn record_attempt(
     }
     let limited = [
         (origin_key(account, req), origin_limit),
-        (format!("ip:{}", peer_ip(req)), IP_FAILURES),
+        (caller_ip_key(req), IP_FAILURES),
     ];
     let mut names: Vec<String> = limited.iter().map(|(k, _)| k.clone()).collect();
     names.push(account.to_owned());

@@ -111,9 +111,7 @@ fn body(
 fn caller_key(req: &HttpRequest, principal: Option<&Principal>) -> String {
     match principal {
         Some(p) => format!("{}:{}", p.kind.as_str(), p.id),
-        None => req
-            .peer_addr()
-            .map_or_else(|| "ip:unknown".to_owned(), |a| format!("ip:{}", a.ip())),
+        None => crate::auth::client_ip::caller_ip_key(req),
     }
 }
 
