@@ -17,9 +17,35 @@ use crate::domain::{
     status::{EventType, SupplierStatus},
 };
 
-/// The code of the error when no size rule applies: the reference data lack the fallback rule,
-/// which is the server's fault (the API answers 500; an import reports the row).
-pub const NO_SIZE_RULE: &str = "no_size_rule";
+/// Why a body cannot be stored.
+#[derive(Debug)]
+pub enum Refused {
+    /// It breaks these rules: the client's to mend.
+    Invalid(Vec<FieldError>),
+    /// No size rule applies: the reference data lack the fallback rule, which is the server's
+    /// fault (the API answers 500; an import reports the row).
+    NoSizeRule,
+}
+
+impl From<Vec<FieldError>> for Refused {
+    fn from(errors: Vec<FieldError>) -> Self {
+        Self::Invalid(errors)
+    }
+}
+
+impl Refused {
+    /// As the errors of an import row.
+    pub fn into_errors(self) -> Vec<FieldError> {
+        match self {
+            Self::Invalid(errors) => errors,
+            Self::NoSizeRule => vec![FieldError::new(
+                "country",
+                "no_size_rule",
+                "no size rule applies",
+            )],
+        }
+    }
+}
 
 /// A size class and the rule that decided it.
 pub type Size = (SizeClass, String);
@@ -84,18 +110,8 @@ pub fn size_of(rules: &[SizeRule], today: NaiveDate, valid: &ValidSupplier) -> O
     size::classify(rules, today, &input)
 }
 
-fn sized(
-    rules: &[SizeRule],
-    today: NaiveDate,
-    valid: &ValidSupplier,
-) -> Result<Size, Vec<FieldError>> {
-    size_of(rules, today, valid).ok_or_else(|| {
-        vec![FieldError::new(
-            "country",
-            "no_size_rule",
-            "no size rule applies",
-        )]
-    })
+fn sized(rules: &[SizeRule], today: NaiveDate, valid: &ValidSupplier) -> Result<Size, Refused> {
+    size_of(rules, today, valid).ok_or(Refused::NoSizeRule)
 }
 
 /// A new supplier: the parsed body checked against every rule, and sized.
@@ -103,7 +119,7 @@ pub fn new_supplier(
     parsed: Parsed,
     known: &Known<'_>,
     rules: &[SizeRule],
-) -> Result<(ValidSupplier, Size), Vec<FieldError>> {
+) -> Result<(ValidSupplier, Size), Refused> {
     let valid = parsed.check(known)?;
     let size = sized(rules, known.today, &valid)?;
     Ok((valid, size))
@@ -143,7 +159,7 @@ pub fn edit(
     known: &Known<'_>,
     rules: &[SizeRule],
     by_owner: bool,
-) -> Result<Option<Edit>, Vec<FieldError>> {
+) -> Result<Option<Edit>, Refused> {
     let valid = parsed.check(known)?;
     let mut diff = changes(&json_of(&current.input), &json_of(&valid.input));
     if diff.is_empty() {

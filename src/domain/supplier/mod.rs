@@ -9,7 +9,7 @@ mod input;
 mod rules;
 
 pub use change::{
-    Current, Edit, NO_SIZE_RULE, Size, created_audit, edit, merged, new_supplier, size_of,
+    Current, Edit, Refused, Size, created_audit, edit, merged, new_supplier, size_of,
 };
 pub use fields::{Parsed, SERVER_OWNED, check_fields, parse};
 pub use rules::is_e164;

@@ -7,7 +7,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    update::write_failed,
+    rules::write_failed,
     view::{actor, check_agency_country, not_found},
 };
 use crate::{

@@ -13,10 +13,7 @@ use crate::{
         reference,
         suppliers::{self as store, WriteError},
     },
-    domain::{
-        FieldError,
-        supplier::{NO_SIZE_RULE, SupplierInput, ValidSupplier},
-    },
+    domain::supplier::{Refused, SupplierInput, ValidSupplier},
     error::ApiError,
 };
 
@@ -91,6 +88,14 @@ impl TxError {
     }
 }
 
+/// The answer to a failed write that changes no tax id (so meets no duplicate but by accident).
+pub fn write_failed(e: WriteError) -> ApiError {
+    match e {
+        WriteError::Database(e) => e.into(),
+        WriteError::DuplicateTaxId => duplicate(None),
+    }
+}
+
 impl From<ApiError> for TxError {
     fn from(e: ApiError) -> Self {
         Self::Api(e)
@@ -117,11 +122,11 @@ pub async fn check_tax_id_free(
 
 /// A body the rules refuse: 422 naming every field; but a missing size rule is the server's
 /// fault (its reference data lack the fallback rule), so 500.
-pub fn refused(errors: Vec<FieldError>) -> ApiError {
-    if errors.iter().any(|e| e.code == NO_SIZE_RULE) {
-        return ApiError::Internal(anyhow::anyhow!(
+pub fn refused(refusal: Refused) -> ApiError {
+    match refusal {
+        Refused::Invalid(errors) => ApiError::unprocessable(errors),
+        Refused::NoSizeRule => ApiError::Internal(anyhow::anyhow!(
             "no size rule applies (the fallback rule is missing)"
-        ));
+        )),
     }
-    ApiError::unprocessable(errors)
 }

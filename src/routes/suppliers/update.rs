@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
-    rules::{Reference, TxError, check_tax_id_free, refused},
+    rules::{Reference, TxError, check_tax_id_free, refused, write_failed},
     view::{
         SupplierDocument, View, actor, check_agency_country, check_can_edit, document, is_owner,
         not_found, ok_with_etag, reread,
@@ -220,13 +220,5 @@ fn archived(record: &store::SupplierRecord) -> SupplierChange<'static> {
         audit: json!({ "status": [record.status, SupplierStatus::Archived] }),
         event: EventType::SupplierArchived,
         data: json!({ "version": version, "from": record.status }),
-    }
-}
-
-/// A write that cannot meet a duplicate `(country, tax_id)` (it changes no tax id).
-pub fn write_failed(e: store::WriteError) -> ApiError {
-    match e {
-        store::WriteError::Database(e) => e.into(),
-        store::WriteError::DuplicateTaxId => super::rules::duplicate(None),
     }
 }

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    update::write_failed,
+    rules::write_failed,
     view::{
         SupplierDocument, actor, check_agency_country, is_owner, not_found, ok_with_etag, reread,
         view_of,

@@ -24,7 +24,7 @@ use crate::{
         import::{Key, Row, key_of},
         size::SizeRule,
         status::SupplierStatus,
-        supplier::{self, Edit, Known, Parsed, Size, ValidSupplier},
+        supplier::{self, Edit, Known, Parsed, Refused, Size, ValidSupplier},
     },
 };
 
@@ -206,10 +206,9 @@ async fn plan(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let parsed = supplier::parse(&Value::Object(body));
-        match run
-            .check_country(&parsed)
-            .and_then(|()| supplier::new_supplier(parsed, known, &run.rules))
-        {
+        match run.check_country(&parsed).and_then(|()| {
+            supplier::new_supplier(parsed, known, &run.rules).map_err(Refused::into_errors)
+        }) {
             Ok((valid, size)) => {
                 plans.push((n, Plan::Create(Box::new((Uuid::now_v7(), valid, size)))))
             }
@@ -292,7 +291,8 @@ fn edit_one(
         &Value::Object(row.clone()),
     ));
     run.check_country(&parsed)?;
-    let edit = supplier::edit(&current, parsed, known, &run.rules, false)?;
+    let edit =
+        supplier::edit(&current, parsed, known, &run.rules, false).map_err(Refused::into_errors)?;
     Ok(edit.map(|edit| (record.version + 1, edit, record.verified_at)))
 }
 
