@@ -50,7 +50,7 @@ impl Application {
         // The dummy hash that unknown logins are checked against, computed before the first login.
         tokio::task::spawn_blocking(password::warm_up);
         let spec = openapi::spec();
-        let state = web::Data::new(app_state(config, &spec)?);
+        let state = web::Data::new(app_state(config)?);
         // What the extractors and middleware need is app data of its own, never the `AppState`.
         let plumbing = Plumbing {
             verifier: web::Data::new(Verifier::new(state.authority.clone(), state.pool.clone())),
@@ -138,15 +138,14 @@ struct Plumbing {
     routes: web::Data<RouteTable>,
 }
 
-fn app_state(config: Config, spec: &utoipa::openapi::OpenApi) -> anyhow::Result<AppState> {
+fn app_state(config: Config) -> anyhow::Result<AppState> {
     Ok(AppState {
         pool: db::build_pool(&config)?,
         search_pools: db::build_search_pools(&config)?,
         metrics: Arc::new(Metrics::new().context("Failed to register the metrics")?),
         authority: Arc::new(Authority::new(KeySet::load(&config)?, &config)),
         digest_key: DigestKey::from_config(&config),
-        openapi_json: spec
-            .to_json()
+        openapi_json: serde_json::to_string(&openapi::document())
             .context("Failed to serialize the OpenAPI document")?,
         facets_cache: AnswerCache::new(config.facets_cache_ttl, 1024),
         import_queued: Default::default(),

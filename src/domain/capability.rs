@@ -7,6 +7,9 @@ pub const MAX_LEVELS: usize = 5;
 /// The longest a code is.
 pub const MAX_LEN: usize = 60;
 
+/// [`is_code`] as a regular expression (with [`MAX_LEN`] beside it), for the OpenAPI document.
+pub const PATTERN: &str = r"^[a-z][a-z0-9]*(\.[a-z0-9]+){0,4}$";
+
 /// Whether `code` is a well-formed capability code (whether it exists is the taxonomy's say).
 pub fn is_code(code: &str) -> bool {
     code.len() <= MAX_LEN

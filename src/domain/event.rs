@@ -6,7 +6,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::status::EventType;
+use super::status::{EventType, SupplierStatus};
 
 /// A change.
 #[derive(Debug, Serialize, ToSchema)]
@@ -18,7 +18,29 @@ pub struct Event {
     pub kind: EventType,
     pub occurred_at: DateTime<Utc>,
     pub supplier_id: Uuid,
-    /// The new `version`, and per type: `changed` (fields), `from`/`to`/`reason` (status).
-    #[schema(value_type = Object, example = json!({ "version": 4, "changed": ["employees"] }))]
+    /// What changed (see `EventData`).
+    #[schema(value_type = EventData, example = json!({ "version": 4, "changed": ["employees"] }))]
     pub data: Value,
+}
+
+/// An event's `data`, by type. Every event carries the supplier's new `version`;
+/// `supplier.updated` names the fields that `changed`; `supplier.status_changed` gives `from`,
+/// `to` and the `reason` when there is one (and `changed` when an owner's edit sent a verified
+/// profile back to `pending`); `supplier.archived` gives `from`. Clients must tolerate fields
+/// added later.
+// For the OpenAPI document: the write path builds the object itself.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct EventData {
+    /// The supplier's `version` after the change.
+    #[schema(minimum = 1)]
+    version: i32,
+    /// The fields that changed (top-level names of the supplier document, or `owners`).
+    changed: Option<Vec<String>>,
+    /// The status before the change.
+    from: Option<SupplierStatus>,
+    /// The status after the change.
+    to: Option<SupplierStatus>,
+    /// Why (a rejection or suspension reason), when one was given.
+    reason: Option<String>,
 }

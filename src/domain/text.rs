@@ -90,6 +90,36 @@ pub fn check_name(field: &str, name: &str) -> Option<FieldError> {
     None
 }
 
+/// The forbidden controls of [`is_forbidden_control`], as the inside of a regular-expression
+/// class (ECMA-262 syntax, for the OpenAPI document's `pattern`s).
+const CONTROLS_CLASS: &str = r"\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F";
+/// `char::is_whitespace` (Unicode White_Space), as the inside of a class.
+const WHITESPACE_CLASS: &str =
+    r"\t\n\u000B\u000C\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+/// The bidirectional controls of [`is_bidi_control`], as the inside of a class.
+const BIDI_CLASS: &str = r"\u202A-\u202E\u2066-\u2069";
+/// The format characters of [`is_invisible`] in the Basic Multilingual Plane, as the inside of a
+/// class (the tag characters U+E0000–U+E007F cannot be written in a BMP class).
+const FORMAT_CLASS: &str = r"\u200B-\u200F\u2060-\u206F\uFEFF\u00AD\u034F\u061C\u115F\u1160\u180E\u2800\u3164\uFFA0\uFFF9-\uFFFB";
+
+/// The `pattern` of free text that must not be blank: no forbidden control, and a character
+/// that is not whitespace.
+pub fn text_pattern() -> String {
+    let c = CONTROLS_CLASS;
+    format!("^[^{c}]*[^{c}{WHITESPACE_CLASS}][^{c}]*$")
+}
+
+/// The `pattern` of a name: no forbidden or bidirectional control, and a visible character.
+pub fn name_pattern() -> String {
+    let no = format!("{CONTROLS_CLASS}{BIDI_CLASS}");
+    format!("^[^{no}]*[^{no}{WHITESPACE_CLASS}{FORMAT_CLASS}][^{no}]*$")
+}
+
+/// The `pattern` of text with no forbidden control (it may be blank).
+pub fn plain_pattern() -> String {
+    format!("^[^{CONTROLS_CLASS}]*$")
+}
+
 /// Every string and object key in `value` that holds a forbidden control, named by its path
 /// (`capabilities[0].parameters.unit`); `path` is where `value` lies (empty at the top).
 pub fn check_value(path: &str, value: &Value, errors: &mut Vec<FieldError>) {

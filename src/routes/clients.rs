@@ -27,6 +27,7 @@ use crate::{
 
 /// An API client.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ApiClient)]
 pub struct ClientResponse {
     pub id: Uuid,
     /// The public identifier used in token requests.
@@ -58,6 +59,7 @@ impl From<ClientRow> for ClientResponse {
 /// A new client, with its secret (shown only here).
 /// No `Debug`: it holds the secret.
 #[derive(Serialize, ToSchema)]
+#[schema(as = CreatedApiClient)]
 pub struct CreatedClientResponse {
     #[serde(flatten)]
     pub client: ClientResponse,
@@ -141,7 +143,7 @@ pub async fn insert_client(
         (status = 201, description = "Created; the secret is in this answer only.", body = CreatedClientResponse,
             headers(("Location" = String, description = "/v1/clients/{id}"), ("ETag" = String, description = "Version tag")))
     ),
-    security(("bearer" = ["admin"]))
+    security(("bearer" = ["admin"]), ("oauth2" = ["admin"]))
 )]
 #[post("/clients")]
 pub async fn create_client(
@@ -172,7 +174,7 @@ pub async fn create_client(
     tag = "accounts",
     params(PageParams),
     responses((status = 200, description = "A page of clients.", body = Page<ClientResponse>)),
-    security(("bearer" = ["admin"]))
+    security(("bearer" = ["admin"]), ("oauth2" = ["admin"]))
 )]
 #[get("/clients")]
 pub async fn list_clients(
@@ -211,7 +213,7 @@ fn client_response(status: StatusCode, row: ClientRow) -> HttpResponse {
     params(("id" = Uuid, Path, description = "The client's id")),
     responses((status = 200, description = "The client.", body = ClientResponse,
         headers(("ETag" = String, description = "Version tag")))),
-    security(("bearer" = ["admin"]))
+    security(("bearer" = ["admin"]), ("oauth2" = ["admin"]))
 )]
 #[get("/clients/{id}")]
 pub async fn get_client(
@@ -245,7 +247,7 @@ pub async fn get_client(
         (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "`If-Match` is missing.", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = ["admin"]))
+    security(("bearer" = ["admin"]), ("oauth2" = ["admin"]))
 )]
 #[patch("/clients/{id}")]
 pub async fn update_client(

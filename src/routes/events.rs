@@ -41,6 +41,10 @@ pub struct EventsQuery {
     /// The last event id seen; the feed starts at the beginning without it.
     #[param(minimum = 0)]
     pub after: Option<i64>,
+    /// The previous page's `next_cursor` (the same as `after` set to the last id of that page);
+    /// give `after` or `cursor`, not both.
+    #[param(pattern = "^[0-9]{1,18}$")]
+    pub cursor: Option<String>,
     /// 1 to 100, default 20.
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
@@ -49,7 +53,25 @@ pub struct EventsQuery {
 impl EventsQuery {
     /// `after` (0 by default) and `limit` (20 by default), each in range.
     fn checked(&self) -> Result<(i64, i64), ApiError> {
-        let after = self.after.unwrap_or(0);
+        let cursor = match self.cursor.as_deref() {
+            None => None,
+            Some(c) => Some(
+                c.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0 && c.bytes().all(|b| b.is_ascii_digit()))
+                    .ok_or_else(|| {
+                        ApiError::bad_request("cursor", "invalid", "is not a cursor of this feed")
+                    })?,
+            ),
+        };
+        if cursor.is_some() && self.after.is_some() {
+            return Err(ApiError::bad_request(
+                "cursor",
+                "conflict",
+                "give `after` or `cursor`, not both",
+            ));
+        }
+        let after = cursor.or(self.after).unwrap_or(0);
         if after < 0 {
             return Err(ApiError::bad_request(
                 "after",
@@ -76,7 +98,7 @@ impl EventsQuery {
 ///
 /// Every committed change, in commit order, each exactly once: event ids strictly increase in
 /// commit order, so polling with `after` set to the last id seen never misses an event. When a
-/// page is full, `next_cursor` is the `after` of the next page. Any authenticated caller (the
+/// page is full, `next_cursor` is the `cursor` (and the `after`) of the next page. Any authenticated caller (the
 /// events carry ids, versions and what changed, never the document); a `supplier` caller reads
 /// only the events of the suppliers it owns.
 #[utoipa::path(
@@ -84,7 +106,7 @@ impl EventsQuery {
     tag = "integration",
     params(EventsQuery),
     responses((status = 200, description = "Events after `after`.", body = Page<Event>)),
-    security(("bearer" = []))
+    security(("bearer" = []), ("oauth2" = ["read"]))
 )]
 #[get("/events")]
 pub async fn list_events(

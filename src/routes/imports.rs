@@ -52,6 +52,7 @@ pub struct ImportError {
 
 /// An import and how far it got.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ImportJob)]
 pub struct Import {
     pub id: Uuid,
     /// `queued`, `running`, `completed` or `failed` (the file could not be read at all).
@@ -119,10 +120,9 @@ fn view(row: ImportRow, errors: Vec<imports_db::ErrorRow>) -> Import {
     operation_id = "imports_create",
     tag = "integration",
     request_body(
-        description = "The file.",
+        description = "The file: CSV with a header row. NDJSON (`Content-Type: application/x-ndjson`, one supplier document per line) is accepted too, with the same rules.",
         content(
-            (String = "text/csv", example = "legal_name,tax_id,country,sector,employees,capabilities\nEnsambles del Bajío,EBA0102035A1,MX,manufacturing,42,atp.asm;atp.test\n"),
-            (String = "application/x-ndjson")
+            (String = "text/csv", example = "legal_name,tax_id,country,sector,employees,capabilities\nEnsambles del Bajío,EBA0102035A1,MX,manufacturing,42,atp.asm;atp.test\n")
         )
     ),
     responses(
@@ -132,7 +132,7 @@ fn view(row: ImportRow, errors: Vec<imports_db::ErrorRow>) -> Import {
         (status = 415, description = "Not `text/csv` or `application/x-ndjson`.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Empty, not UTF-8, or a CSV header with unknown or missing columns (each named).", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = ["agency", "admin"]))
+    security(("bearer" = ["agency", "admin"]), ("oauth2" = ["write"]))
 )]
 #[post("/imports")]
 pub async fn create_import(
@@ -227,7 +227,7 @@ fn check_upload(body: &[u8], format: &str) -> Result<(), ApiError> {
     tag = "integration",
     params(("id" = Uuid, Path, description = "The import's id")),
     responses((status = 200, description = "The import.", body = Import)),
-    security(("bearer" = ["agency", "admin"]))
+    security(("bearer" = ["agency", "admin"]), ("oauth2" = ["read"]))
 )]
 #[get("/imports/{id}")]
 pub async fn get_import(

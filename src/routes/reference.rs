@@ -37,7 +37,7 @@ pub struct SchemeList {
     operation_id = "certification_schemes_list",
     tag = "reference",
     responses((status = 200, description = "Every scheme.", body = SchemeList)),
-    security((), ("bearer" = []))
+    security((), ("bearer" = []), ("oauth2" = []))
 )]
 #[get("/certification-schemes")]
 pub async fn list_schemes(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -114,7 +114,7 @@ pub struct CountryList {
     operation_id = "countries_list",
     tag = "reference",
     responses((status = 200, description = "Every country.", body = CountryList)),
-    security((), ("bearer" = []))
+    security((), ("bearer" = []), ("oauth2" = []))
 )]
 #[get("/countries")]
 pub async fn list_countries(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -68,7 +68,7 @@ pub struct CoverageQuery {
     tag = "stats",
     params(CoverageQuery, ("Accept-Language" = Option<String>, Header, description = "`es` or `en` (default)")),
     responses((status = 200, description = "Coverage.", body = CoverageResponse)),
-    security((), ("bearer" = []))
+    security((), ("bearer" = []), ("oauth2" = []))
 )]
 #[get("/stats/coverage")]
 pub async fn coverage(
@@ -170,7 +170,7 @@ pub struct SummaryResponse {
     operation_id = "stats_summary",
     tag = "stats",
     responses((status = 200, description = "The summary.", body = SummaryResponse)),
-    security((), ("bearer" = []))
+    security((), ("bearer" = []), ("oauth2" = []))
 )]
 #[get("/stats/summary")]
 pub async fn summary(state: web::Data<AppState>) -> Result<web::Json<SummaryResponse>, ApiError> {

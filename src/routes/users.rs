@@ -26,6 +26,7 @@ use crate::{
 
 /// A user.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct UserResponse {
     pub id: Uuid,
     #[schema(example = "officer@economia.gob.mx")]
@@ -114,7 +115,7 @@ fn user_response(status: actix_web::http::StatusCode, row: UserRow) -> HttpRespo
         (status = 403, description = "Role or scope not allowed.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The e-mail is taken (`existing_id`).", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = ["admin", "agency"]))
+    security(("bearer" = ["admin", "agency"]), ("oauth2" = ["admin"]), ("oauth2" = ["write"]))
 )]
 #[post("/users")]
 pub async fn create_user(
@@ -215,7 +216,7 @@ impl NewUser {
     responses(
         (status = 200, description = "A page of users.", body = Page<UserResponse>)
     ),
-    security(("bearer" = ["admin"]))
+    security(("bearer" = ["admin"]), ("oauth2" = ["admin"]))
 )]
 #[get("/users")]
 pub async fn list_users(
@@ -249,7 +250,7 @@ pub async fn list_users(
     responses(
         (status = 200, description = "The user.", body = UserResponse, headers(("ETag" = String, description = "Version tag")))
     ),
-    security(("bearer" = ["admin"]))
+    security(("bearer" = ["admin"]), ("oauth2" = ["admin"]))
 )]
 #[get("/users/{id}")]
 pub async fn get_user(
@@ -284,7 +285,7 @@ pub async fn get_user(
         (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "`If-Match` is missing.", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = ["admin"]))
+    security(("bearer" = ["admin"]), ("oauth2" = ["admin"]))
 )]
 #[patch("/users/{id}")]
 pub async fn update_user(

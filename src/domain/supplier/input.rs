@@ -42,11 +42,18 @@ pub struct CapabilityInput {
     #[serde(default)]
     #[schema(max_length = 2000)]
     pub details: Option<String>,
-    /// Free-form parameters (an object), e.g. `{ "package_families": ["QFN"] }`.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<CapabilityParameters>)]
     pub parameters: Option<Value>,
 }
+
+/// A capability's parameters: an object of names to values (strings, numbers, booleans, or lists
+/// of them), e.g. `{ "package_families": ["QFN", "BGA"] }`; at most 8,192 bytes as JSON.
+// For the OpenAPI document: the service keeps the object as sent.
+#[derive(ToSchema)]
+#[schema(example = json!({ "package_families": ["QFN", "BGA"] }))]
+#[allow(dead_code)]
+pub struct CapabilityParameters(std::collections::BTreeMap<String, Value>);
 
 /// A certificate held by the supplier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -168,34 +175,13 @@ pub struct SupplierInput {
     pub external_refs: Vec<ExternalRef>,
 }
 
-/// A JSON Merge Patch of a supplier (RFC 7396), for the OpenAPI document: any subset of the
-/// client-owned fields; `null` clears an optional field (the five required ones cannot be
-/// cleared); arrays replace the whole list.
+/// A JSON Merge Patch of a supplier (RFC 7396): any subset of the client-owned fields; `null`
+/// clears an optional field (the five required ones cannot be cleared); arrays replace the whole
+/// list. Fields and constraints are those of `SupplierInput`.
+// For the OpenAPI document only: `openapi::finish` copies `SupplierInput`'s properties here, none
+// required and the optional ones nullable.
 #[derive(ToSchema)]
-pub struct SupplierPatch {
-    #[schema(nullable = false, min_length = 1, max_length = 300)]
-    pub legal_name: Option<String>,
-    pub trade_name: Option<String>,
-    #[schema(nullable = false)]
-    pub tax_id: Option<String>,
-    #[schema(nullable = false, pattern = "^[A-Z]{2}$")]
-    pub country: Option<String>,
-    pub subdivision: Option<String>,
-    pub city: Option<String>,
-    pub address: Option<String>,
-    pub location: Option<Location>,
-    pub website: Option<String>,
-    pub founded_year: Option<i32>,
-    #[schema(nullable = false)]
-    pub sector: Option<Sector>,
-    #[schema(nullable = false, minimum = 0, maximum = 10000000)]
-    pub employees: Option<i64>,
-    pub annual_sales: Option<Money>,
-    pub capabilities: Option<Vec<CapabilityInput>>,
-    pub certifications: Option<Vec<CertificationInput>>,
-    pub contacts: Option<Vec<Contact>>,
-    pub external_refs: Option<Vec<ExternalRef>>,
-}
+pub struct SupplierPatch {}
 
 /// Reference data the rules need: which capability codes and certification schemes exist.
 pub struct Known<'a> {

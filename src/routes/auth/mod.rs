@@ -37,10 +37,10 @@ use crate::{
 #[utoipa::path(
     operation_id = "auth_token",
     tag = "auth",
-    request_body(content(
-        (TokenRequest = "application/x-www-form-urlencoded"),
-        (TokenRequest = "application/json")
-    )),
+    request_body(
+        description = "A form (RFC 6749). A JSON object with the same fields is accepted too.",
+        content((TokenRequest = "application/x-www-form-urlencoded"))
+    ),
     responses(
         (status = 200, description = "Tokens issued (`Cache-Control: no-store`).", body = TokenResponse),
         (status = 400, description = "`invalid_request` (control characters included), `invalid_grant`, `unsupported_grant_type` or `invalid_scope`.", body = OAuthError),
@@ -52,7 +52,7 @@ use crate::{
         (status = 503, description = "`temporarily_unavailable`: the database is unavailable; see `Retry-After`.", body = OAuthError,
             headers(("Retry-After" = u32, description = "Seconds to wait")))
     ),
-    security((), ("client_basic" = []))
+    security(())
 )]
 #[post("/auth/token")]
 pub async fn issue_token(
@@ -88,10 +88,10 @@ async fn grant(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<HttpR
 #[utoipa::path(
     operation_id = "auth_revoke",
     tag = "auth",
-    request_body(content(
-        (RevokeRequest = "application/x-www-form-urlencoded"),
-        (RevokeRequest = "application/json")
-    )),
+    request_body(
+        description = "A form (RFC 7009). A JSON object with the same fields is accepted too.",
+        content((RevokeRequest = "application/x-www-form-urlencoded"))
+    ),
     responses(
         (status = 200, description = "Revoked, or not a token of ours."),
         (status = 400, description = "`invalid_request`: no `token`.", body = OAuthError),

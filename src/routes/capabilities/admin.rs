@@ -168,7 +168,7 @@ impl CreateCapabilityRequest {
             headers(("Location" = String, description = "/v1/capabilities/{code}"), ("ETag" = String, description = "Version tag"))),
         (status = 409, description = "The code exists.", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = ["admin"]))
+    security(("bearer" = ["admin"]), ("oauth2" = ["admin"]))
 )]
 #[post("/capabilities")]
 pub async fn create_capability(
@@ -279,7 +279,7 @@ impl CapabilityChange {
         (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "`If-Match` is missing.", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = ["admin"]))
+    security(("bearer" = ["admin"]), ("oauth2" = ["admin"]))
 )]
 #[patch("/capabilities/{code}")]
 pub async fn update_capability(

@@ -150,7 +150,7 @@ fn build_nodes(
     tag = "reference",
     params(("Accept-Language" = Option<String>, Header, description = "`es` or `en` (default)")),
     responses((status = 200, description = "The tree.", body = CapabilityTree)),
-    security((), ("bearer" = []))
+    security((), ("bearer" = []), ("oauth2" = []))
 )]
 #[get("/capabilities")]
 pub async fn list_capabilities(
@@ -197,7 +197,7 @@ pub(super) async fn find_node(
         ("Accept-Language" = Option<String>, Header, description = "`es` or `en` (default)")
     ),
     responses((status = 200, description = "The capability.", body = CapabilityNode, headers(("ETag" = String, description = "Version tag")))),
-    security((), ("bearer" = []))
+    security((), ("bearer" = []), ("oauth2" = []))
 )]
 #[get("/capabilities/{code}")]
 pub async fn get_capability(

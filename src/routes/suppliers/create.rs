@@ -42,7 +42,7 @@ use crate::{
         (status = 403, description = "Role, scope or agency country not allowed.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The `(country, tax_id)` is registered (`existing_id`), or a request with this `Idempotency-Key` is in progress.", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = ["supplier", "agency", "admin"]))
+    security(("bearer" = ["supplier", "agency", "admin"]), ("oauth2" = ["write"]))
 )]
 #[post("/suppliers")]
 pub async fn create_supplier(

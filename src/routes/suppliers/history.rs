@@ -67,7 +67,7 @@ impl From<AuditRow> for HistoryEntry {
     tag = "suppliers",
     params(("id" = Uuid, Path, description = "The supplier's id"), PageParams),
     responses((status = 200, description = "A page of entries.", body = Page<HistoryEntry>)),
-    security(("bearer" = ["supplier", "agency", "admin"]))
+    security(("bearer" = ["supplier", "agency", "admin"]), ("oauth2" = ["read"]))
 )]
 #[get("/suppliers/{id}/history")]
 pub async fn supplier_history(

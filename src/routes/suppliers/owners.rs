@@ -116,7 +116,7 @@ async fn check_can_own(
         (status = 204, description = "The user owns the supplier."),
         (status = 422, description = "The user is not a `supplier` user.", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = ["agency", "admin"]))
+    security(("bearer" = ["agency", "admin"]), ("oauth2" = ["write"]))
 )]
 #[put("/suppliers/{id}/owners/{user_id}")]
 pub async fn add_owner(
@@ -140,7 +140,7 @@ pub async fn add_owner(
         ("user_id" = Uuid, Path, description = "The user's id")
     ),
     responses((status = 204, description = "The user no longer owns the supplier.")),
-    security(("bearer" = ["agency", "admin"]))
+    security(("bearer" = ["agency", "admin"]), ("oauth2" = ["write"]))
 )]
 #[delete("/suppliers/{id}/owners/{user_id}")]
 pub async fn remove_owner(

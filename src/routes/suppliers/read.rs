@@ -18,7 +18,7 @@ use crate::{auth::MaybePrincipal, db::suppliers as store, error::ApiError, state
     responses(
         (status = 200, description = "The supplier.", body = SupplierDocument, headers(("ETag" = String, description = "Version tag")))
     ),
-    security((), ("bearer" = []))
+    security((), ("bearer" = []), ("oauth2" = []))
 )]
 #[get("/suppliers/{id}")]
 pub async fn get_supplier(

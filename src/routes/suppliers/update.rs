@@ -47,11 +47,8 @@ use crate::{
         ("If-Match" = String, Header, description = "The current ETag")
     ),
     request_body(
-        content(
-            (crate::domain::supplier::SupplierPatch = "application/merge-patch+json"),
-            (crate::domain::supplier::SupplierPatch = "application/json")
-        ),
-        description = "Any subset of the client-owned fields; `null` clears an optional field"
+        content((crate::domain::supplier::SupplierPatch = "application/merge-patch+json")),
+        description = "Any subset of the client-owned fields; `null` clears an optional field. Sent as `application/json`, the same patch is accepted too."
     ),
     responses(
         (status = 200, description = "Changed.", body = SupplierDocument, headers(("ETag" = String, description = "New version tag"))),
@@ -60,7 +57,7 @@ use crate::{
         (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "`If-Match` is missing.", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = ["supplier", "agency", "admin"]))
+    security(("bearer" = ["supplier", "agency", "admin"]), ("oauth2" = ["write"]))
 )]
 #[patch("/suppliers/{id}")]
 pub async fn update_supplier(
@@ -168,7 +165,7 @@ async fn apply(
         (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "`If-Match` is missing.", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = ["supplier", "admin"]))
+    security(("bearer" = ["supplier", "admin"]), ("oauth2" = ["write"]))
 )]
 #[delete("/suppliers/{id}")]
 pub async fn archive_supplier(

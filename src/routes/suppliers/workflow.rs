@@ -187,7 +187,7 @@ fn moved<'a>(
         (status = 409, description = "The supplier is not `draft` or `rejected` (the detail names its state).", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = ["supplier", "admin"]))
+    security(("bearer" = ["supplier", "admin"]), ("oauth2" = ["write"]))
 )]
 #[post("/suppliers/{id}/submit")]
 pub async fn submit_supplier(
@@ -226,7 +226,7 @@ pub async fn submit_supplier(
         (status = 409, description = "The supplier is not `pending` (the detail names its state).", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = ["agency", "admin"]))
+    security(("bearer" = ["agency", "admin"]), ("oauth2" = ["verify"]))
 )]
 #[post("/suppliers/{id}/verify")]
 pub async fn verify_supplier(
@@ -266,7 +266,7 @@ pub async fn verify_supplier(
         (status = 409, description = "The supplier is not `pending` (the detail names its state).", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = ["agency", "admin"]))
+    security(("bearer" = ["agency", "admin"]), ("oauth2" = ["verify"]))
 )]
 #[post("/suppliers/{id}/reject")]
 pub async fn reject_supplier(
@@ -306,7 +306,7 @@ pub async fn reject_supplier(
         (status = 409, description = "The supplier is not `verified` (the detail names its state).", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = ["agency", "admin"]))
+    security(("bearer" = ["agency", "admin"]), ("oauth2" = ["verify"]))
 )]
 #[post("/suppliers/{id}/suspend")]
 pub async fn suspend_supplier(
@@ -345,7 +345,7 @@ pub async fn suspend_supplier(
         (status = 409, description = "The supplier is not `suspended` (the detail names its state).", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale.", body = crate::error::Problem, content_type = "application/problem+json")
     ),
-    security(("bearer" = ["agency", "admin"]))
+    security(("bearer" = ["agency", "admin"]), ("oauth2" = ["verify"]))
 )]
 #[post("/suppliers/{id}/reinstate")]
 pub async fn reinstate_supplier(

@@ -102,7 +102,7 @@ pub struct DeliveriesQuery {
     tag = "integration",
     params(("id" = Uuid, Path, description = "The endpoint's id"), DeliveriesQuery),
     responses((status = 200, description = "A page of deliveries.", body = Page<Delivery>)),
-    security(("bearer" = ["agency", "admin"]))
+    security(("bearer" = ["agency", "admin"]), ("oauth2" = ["read"]))
 )]
 #[get("/webhooks/{id}/deliveries")]
 pub async fn list_deliveries(

@@ -164,7 +164,7 @@ fn event_types(names: &[String], errors: &mut Vec<FieldError>) -> Vec<EventType>
         (status = 201, description = "Registered; the secret is in this answer only.", body = CreatedWebhook,
             headers(("Location" = String, description = "/v1/webhooks/{id}")))
     ),
-    security(("bearer" = ["agency", "admin"]))
+    security(("bearer" = ["agency", "admin"]), ("oauth2" = ["write"]))
 )]
 #[post("/webhooks")]
 pub async fn create_webhook(
@@ -208,7 +208,7 @@ pub async fn create_webhook(
     tag = "integration",
     params(PageParams),
     responses((status = 200, description = "A page of endpoints.", body = Page<Webhook>)),
-    security(("bearer" = ["agency", "admin"]))
+    security(("bearer" = ["agency", "admin"]), ("oauth2" = ["read"]))
 )]
 #[get("/webhooks")]
 pub async fn list_webhooks(
@@ -237,7 +237,7 @@ pub async fn list_webhooks(
     tag = "integration",
     params(("id" = Uuid, Path, description = "The endpoint's id")),
     responses((status = 200, description = "The endpoint.", body = Webhook)),
-    security(("bearer" = ["agency", "admin"]))
+    security(("bearer" = ["agency", "admin"]), ("oauth2" = ["read"]))
 )]
 #[get("/webhooks/{id}")]
 pub async fn get_webhook(
@@ -261,7 +261,7 @@ pub async fn get_webhook(
     tag = "integration",
     params(("id" = Uuid, Path, description = "The endpoint's id")),
     responses((status = 204, description = "Deleted.")),
-    security(("bearer" = ["agency", "admin"]))
+    security(("bearer" = ["agency", "admin"]), ("oauth2" = ["write"]))
 )]
 #[delete("/webhooks/{id}")]
 pub async fn delete_webhook(

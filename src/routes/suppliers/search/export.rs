@@ -49,7 +49,7 @@ type Chunk = Result<web::Bytes, std::io::Error>;
     params(SearchParams, ExportParams),
     responses((status = 200, description = "The matches.",
         content((String = "text/csv"), (String = "application/x-ndjson")))),
-    security((), ("bearer" = []))
+    security((), ("bearer" = []), ("oauth2" = []))
 )]
 #[get("/suppliers/export")]
 pub async fn export_suppliers(

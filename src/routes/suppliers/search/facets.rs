@@ -49,7 +49,7 @@ pub struct Facets {
     tag = "suppliers",
     params(SearchParams),
     responses((status = 200, description = "The counts.", body = Facets)),
-    security((), ("bearer" = []))
+    security((), ("bearer" = []), ("oauth2" = []))
 )]
 #[get("/suppliers/facets")]
 pub async fn supplier_facets(

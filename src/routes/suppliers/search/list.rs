@@ -38,7 +38,7 @@ fn cursor_scope(sort: Sort) -> String {
     tag = "suppliers",
     params(SearchParams, ListParams),
     responses((status = 200, description = "A page of suppliers.", body = Page<SupplierDocument>)),
-    security((), ("bearer" = []))
+    security((), ("bearer" = []), ("oauth2" = []))
 )]
 #[get("/suppliers")]
 pub async fn list_suppliers(

@@ -42,7 +42,7 @@ pub struct SearchParams {
     #[param(example = "MX-JAL")]
     subdivision: Option<String>,
     /// Comma list of `micro`, `small`, `medium`, `large`.
-    #[param(value_type = Option<Vec<SizeClass>>, inline, style = Form, explode = false, example = "micro,small")]
+    #[param(value_type = Option<Vec<SizeClass>>, inline, style = Form, explode = false, example = json!(["micro", "small"]))]
     size_class: Option<CommaList<SizeClass>>,
     /// A certification scheme of which the supplier holds a certificate valid today.
     #[param(example = "iso_9001")]

@@ -1,66 +1,24 @@
-//! The OpenAPI 3.1 document. [`spec`] is its one source: the CLI (`supplier-registry openapi`), the
-//! tests and `GET /openapi.json` all call it. Paths come from the `#[utoipa::path]` annotations on
-//! the handlers registered in `routes::configure`.
+//! What every operation shares: the security schemes and the error responses it can give.
 
-use actix_web::App;
 use utoipa::{
-    Modify, OpenApi,
+    Modify,
     openapi::{
         ContentBuilder, HeaderBuilder, Object, Ref, RefOr, ResponseBuilder, Type,
         path::{Operation, ParameterIn},
-        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+        security::{
+            ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
+        },
     },
 };
-use utoipa_actix_web::AppExt;
 
-use crate::{
-    error::{FieldError, PROBLEM_JSON, Problem},
-    routes,
-};
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "supplier-registry",
-        description = "An open registry of small and medium suppliers by capability — for buyers, \
-development programmes and agencies of the semiconductor supply chain of the Americas.\n\n\
-Errors are RFC 9457 `application/problem+json` documents (`type`, `title`, `status`, `detail`, \
-`instance`, `request_id`, and `errors[]` naming each field for 400 and 422). Every response \
-carries `X-Request-Id` (echoed when the client sent a sensible one). A method a path does not \
-support is answered 405 with an `Allow` header; an unknown path 404.",
-        license(name = "Apache-2.0", identifier = "Apache-2.0")
-    ),
-    tags(
-        (name = "auth", description = "OAuth 2.0 tokens (RFC 6749 errors), revocation, signing keys"),
-        (name = "suppliers", description = "Supplier profiles: register, read, change, archive"),
-        (name = "reference", description = "Capability taxonomy, certification schemes, countries and size rules"),
-        (name = "integration", description = "For partner systems: the change feed, signed webhooks and bulk imports"),
-        (name = "stats", description = "Public statistics of the ecosystem: coverage and gaps, development over time"),
-        (name = "accounts", description = "Users and API clients (admins; agencies may create supplier users)"),
-        (name = "ops", description = "Health, readiness, metrics and this document")
-    ),
-    components(schemas(Problem, FieldError)),
-    modifiers(&CommonParts)
-)]
-struct ApiDoc;
+use crate::error::PROBLEM_JSON;
 
 /// Adds what every operation shares: the bearer scheme and the error responses it can give.
-struct CommonParts;
+pub(super) struct CommonParts;
 
 impl Modify for CommonParts {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "client_basic",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Basic)
-                    .description(Some(
-                        "An API client's `client_id` and `client_secret` (RFC 6749 §2.3.1), for the token endpoint only.",
-                    ))
-                    .build(),
-            ),
-        );
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
@@ -72,6 +30,17 @@ impl Modify for CommonParts {
                     ))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new(
+                    "/v1/auth/token",
+                    Scopes::from_iter(SCOPES.iter().copied()),
+                ))],
+                "OAuth 2.0 client credentials for API clients: the token endpoint issues the same \
+bearer tokens (send `client_id` and `client_secret` with HTTP Basic or in the form body).",
+            )),
         );
         for (name, description, retry_after) in COMMON_RESPONSES {
             let mut response = ResponseBuilder::new().description(*description).content(
@@ -120,6 +89,17 @@ impl Modify for CommonParts {
         }
     }
 }
+
+/// The token scopes (a subset of the role's; `scope` asks for fewer).
+const SCOPES: &[(&str, &str)] = &[
+    ("read", "Read what the role may see"),
+    ("write", "Create and change suppliers, webhooks and imports"),
+    (
+        "verify",
+        "Verify, reject, suspend and reinstate suppliers (agencies, admins)",
+    ),
+    ("admin", "Accounts and the capability taxonomy (admins)"),
+];
 
 /// Shared error responses: (component name, description, whether it carries `Retry-After`).
 const COMMON_RESPONSES: &[(&str, &str, bool)] = &[
@@ -233,98 +213,4 @@ fn responses_of(path: &str, path_has_params: bool, op: &Operation) -> Vec<&'stat
         ]);
     }
     names
-}
-
-/// The whole document.
-pub fn spec() -> utoipa::openapi::OpenApi {
-    let (_, mut api) = App::new()
-        .into_utoipa_app()
-        .openapi(ApiDoc::openapi())
-        .configure(routes::configure)
-        .split_for_parts();
-    // The modifier ran before the paths were collected; run it again over the full document.
-    CommonParts.modify(&mut api);
-    api.webhooks = Some(webhooks());
-    api
-}
-
-/// What a webhook endpoint receives (OpenAPI 3.1 `webhooks`).
-fn webhooks() -> utoipa::openapi::Paths {
-    use utoipa::openapi::{
-        HttpMethod, Paths, Required,
-        path::{OperationBuilder, ParameterBuilder},
-        request_body::RequestBodyBuilder,
-    };
-    let header = |name: &str, description: &str, example: &str| {
-        ParameterBuilder::new()
-            .name(name)
-            .parameter_in(ParameterIn::Header)
-            .required(Required::True)
-            .description(Some(description))
-            .schema(Some(Object::with_type(Type::String)))
-            .example(Some(serde_json::Value::String(example.into())))
-            .build()
-    };
-    let operation = OperationBuilder::new()
-        .operation_id(Some("webhook_event"))
-        .tag("integration")
-        .summary(Some("A change, delivered to a registered webhook endpoint"))
-        .description(Some(
-            "One change-feed event per request, signed per Standard Webhooks. Verify \
-`webhook-signature` (`v1,` + base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` \
-keyed with the base64-decoded part of the secret after `whsec_`) in constant time, reject \
-timestamps far from now (5 minutes is usual), and dedupe on `webhook-id`: delivery is at least \
-once. Answer 2xx to acknowledge; anything else (redirects included) is retried with \
-exponential backoff and jitter (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h); `410 \
-Gone` disables the endpoint. `Retry-After` (seconds) on a failure delays the retry.",
-        ))
-        .parameter(header(
-            "webhook-id",
-            "The event's delivery id, the same on every attempt.",
-            "evt_1042",
-        ))
-        .parameter(header(
-            "webhook-timestamp",
-            "Unix seconds when this attempt was signed.",
-            "1795833600",
-        ))
-        .parameter(header(
-            "webhook-signature",
-            "`v1,<base64 signature>`; several may be space-separated.",
-            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
-        ))
-        .request_body(Some(
-            RequestBodyBuilder::new()
-                .required(Some(Required::True))
-                .content(
-                    "application/json",
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("Event")))
-                        .build(),
-                )
-                .build(),
-        ))
-        .response(
-            "200",
-            ResponseBuilder::new()
-                .description("Acknowledged (any 2xx).")
-                .build(),
-        )
-        .response(
-            "410",
-            ResponseBuilder::new()
-                .description("The endpoint is gone: it is disabled and nothing more is sent.")
-                .build(),
-        )
-        .build();
-    let mut paths = Paths::new();
-    paths.add_path_operation("supplierEvent", vec![HttpMethod::Post], operation);
-    paths
-}
-
-/// The document as committed in `openapi/openapi.json` (pretty JSON and a final newline).
-pub fn spec_json() -> String {
-    let mut json = spec().to_pretty_json().unwrap_or_default();
-    json.push('\n');
-    json
 }
