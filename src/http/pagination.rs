@@ -59,6 +59,7 @@ impl PageParams {
 pub struct Page<T> {
     pub data: Vec<T>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 

@@ -43,6 +43,8 @@ const SCHEME: &str = "^[a-z0-9_]{1,60}$";
 const NAICS: &str = r"^\.*(?:[0-9]\.*){6}$";
 const UNSPSC: &str = r"^\.*(?:[0-9]\.*){8}$";
 const HS: &str = r"^\.*(?:[0-9]\.*){4}(?:(?:[0-9]\.*){2})?$";
+/// An e-mail address as `validator`'s `validate_email` takes it (its IP-literal domains aside).
+const EMAIL: &str = r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$";
 /// An http(s) URL (`domain::supplier::rules::is_http_url`, `domain::webhook`).
 const HTTP_URL: &str = r"^[hH][tT][tT][pP][sS]?://[^\s/?#]+[^\s]*$";
 
@@ -215,6 +217,10 @@ fn rules() -> Vec<(&'static str, &'static str, Rule)> {
         ("CapabilityInput", "details", Pattern(text())),
         ("ExternalRef", "value", Pattern(text())),
         ("ReasonRequest", "reason", Pattern(text())),
+        ("CreateUserRequest", "email", Pattern(EMAIL.into())),
+        ("Contact", "email", Pattern(EMAIL.into())),
+        ("Contact", "email", MaxLen(254)),
+        ("RevokeRequest", "token", Pattern("^[\\x21-\\x7E]+$".into())),
     ]
 }
 
@@ -329,6 +335,57 @@ fn apply(prop: &mut Value, rule: Rule) {
                 && !null
             {
                 prop["type"] = json!([t, "null"]);
+            }
+        }
+    }
+}
+
+/// Parameters by name, wherever they appear: the formats `http::etag`, `http::idempotency` and
+/// `http::pagination` read.
+fn parameter_rules() -> Vec<(&'static str, Value)> {
+    vec![
+        // `*`, or a list of entity tags (`http::etag::IfMatch`); one that does not parse matches
+        // nothing (412).
+        (
+            "If-Match",
+            json!({ "type": "string", "pattern": r#"^(\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)$"#, "example": "\"3\"" }),
+        ),
+        (
+            "Idempotency-Key",
+            json!({ "type": "string", "pattern": "^[\\x21-\\x7E]{1,255}$" }),
+        ),
+        // `payload.mac`, both unpadded base64url (`http::pagination::encode_cursor`); the events
+        // feed's cursor is an event id.
+        (
+            "cursor",
+            json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{22}$" }),
+        ),
+    ]
+}
+
+/// Applies [`parameter_rules`] to every operation's parameters (the events feed keeps its own
+/// `cursor`, an id).
+pub(super) fn constrain_parameters(doc: &mut Value) {
+    let rules = parameter_rules();
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for op in item.values_mut() {
+            let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for param in params {
+                let name = param["name"].as_str().unwrap_or_default().to_owned();
+                if name == "cursor" && path == "/v1/events" {
+                    continue;
+                }
+                if let Some((_, schema)) = rules.iter().find(|(n, _)| *n == name) {
+                    param["schema"] = schema.clone();
+                }
             }
         }
     }

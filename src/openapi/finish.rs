@@ -12,6 +12,7 @@ pub(super) fn finish(api: &utoipa::openapi::OpenApi) -> Value {
     name_pages(&mut doc);
     derive_patch(&mut doc);
     super::closed::constrain(&mut doc);
+    super::closed::constrain_parameters(&mut doc);
     open_operations(&mut doc);
     doc
 }

@@ -28,7 +28,8 @@ Errors are RFC 9457 `application/problem+json` documents (`type`, `title`, `stat
 `instance`, `request_id`, and `errors[]` naming each field for 400 and 422). Every response \
 carries `X-Request-Id` (echoed when the client sent a sensible one). A method a path does not \
 support is answered 405 with an `Allow` header; an unknown path 404.",
-        license(name = "Apache-2.0", identifier = "Apache-2.0")
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+        contact(name = "supplier-registry maintainers (see the README)")
     ),
     tags(
         (name = "auth", description = "OAuth 2.0 tokens (RFC 6749 errors), revocation, signing keys"),

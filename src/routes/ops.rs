@@ -19,7 +19,10 @@ pub struct StatusResponse {
     pub status: &'static str,
 }
 
-/// Liveness: the process is up and answering. It does not touch the database.
+/// Liveness: the process is up and answering.
+///
+/// It does not touch the database, so it stays 200 while PostgreSQL is down (use `/readyz` to
+/// take an instance out of a load balancer).
 #[utoipa::path(
     operation_id = "ops_healthz",
     tag = "ops",
@@ -30,8 +33,10 @@ pub async fn healthz() -> web::Json<StatusResponse> {
     web::Json(StatusResponse { status: "ok" })
 }
 
-/// Readiness: the database answers and every migration is applied. Answers 503 within a second
-/// when the database is down, and 200 again as soon as it is back, without a restart.
+/// Readiness: the database answers and every migration is applied.
+///
+/// Answers 503 within a second when the database is down, and 200 again as soon as it is back,
+/// without a restart.
 #[utoipa::path(
     operation_id = "ops_readyz",
     tag = "ops",
@@ -66,7 +71,9 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<StatusRespon
     }
 }
 
-/// Prometheus metrics in the text exposition format: `http_requests_total` and
+/// Prometheus metrics.
+///
+/// The text exposition format: `http_requests_total` and
 /// `http_request_duration_seconds` by method, route and status; `db_pool_*` for each pool
 /// (`pool` = `main`, `search_generic`, `search_custom`).
 #[utoipa::path(
@@ -96,7 +103,11 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .body(text)
 }
 
-/// This OpenAPI 3.1 document. Interactive documentation that needs no internet is at `/docs/`.
+/// This OpenAPI 3.1 document.
+///
+/// Interactive documentation that needs no internet is at `/docs/`. Generate a client from it:
+/// `openapi-python-client generate --url <base>/openapi.json` or
+/// `npx openapi-typescript <base>/openapi.json -o schema.d.ts`.
 #[utoipa::path(
     operation_id = "ops_openapi",
     tag = "ops",

@@ -31,7 +31,7 @@ use crate::{
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Webhook {
     pub id: Uuid,
-    #[schema(example = "https://agency.example/hooks/registry")]
+    #[schema(example = "https://192.0.2.10/hooks/registry")]
     pub url: String,
     /// The event types it receives.
     #[schema(example = json!(["supplier.created", "supplier.status_changed"]))]
@@ -75,7 +75,7 @@ pub struct CreatedWebhook {
 pub struct CreateWebhookRequest {
     /// An http(s) URL whose host resolves to public addresses only (loopback and private ones
     /// only if the operator allows them; link-local never).
-    #[schema(example = "https://agency.example/hooks/registry", max_length = 2000)]
+    #[schema(example = "https://192.0.2.10/hooks/registry", max_length = 2000)]
     pub url: String,
     /// Event types to receive (an unknown one is a 422 naming its index).
     #[schema(value_type = Vec<EventType>, example = json!(["supplier.created", "supplier.status_changed"]), min_items = 1)]
@@ -232,6 +232,8 @@ pub async fn list_webhooks(
 }
 
 /// Get a webhook endpoint.
+///
+/// Its URL, event types and delivery status (the signing secret is shown only at creation).
 #[utoipa::path(
     operation_id = "webhooks_get",
     tag = "integration",

@@ -51,10 +51,14 @@ pub struct SearchParams {
     /// (anonymous callers: `verified` only).
     #[param(value_type = Option<Vec<SupplierStatus>>, inline, style = Form, explode = false)]
     status: Option<CommaList<SupplierStatus>>,
-    /// `lat,lon`; with `radius_km`.
-    #[param(example = "20.67,-103.35")]
+    /// `lat,lon` in decimal degrees; needs `radius_km` (and `radius_km` needs it).
+    #[param(
+        example = "20.67,-103.35",
+        pattern = r"^-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?),-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)$"
+    )]
     near: Option<String>,
-    /// Radius around `near` in km: above 0, at most 1000.
+    /// Radius around `near` in km: above 0, at most 1000; needs `near`.
+    #[param(exclusive_minimum = 0, maximum = 1000, example = 25)]
     radius_km: Option<f64>,
     /// Only suppliers changed at or after this RFC 3339 time.
     updated_since: Option<DateTime<Utc>>,
@@ -315,11 +319,19 @@ fn near(near: Option<&str>, radius_km: Option<f64>) -> Result<Option<(f64, f64, 
         (None, Some(_)) => return Err(bad("near", "is required with radius_km")),
         (Some(near), Some(radius)) => (near, radius),
     };
-    let (lat, lon) = near
-        .split_once(',')
-        .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)))
-        .filter(|(lat, lon)| (-90.0..=90.0).contains(lat) && (-180.0..=180.0).contains(lon))
-        .ok_or_else(|| bad("near", "must be `lat,lon` in degrees"))?;
+    // The document's pattern, exactly: plain decimals, latitude within ±90, longitude ±180.
+    static NEAR: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+        regex::Regex::new(
+            r"^-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?),-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)$",
+        )
+        .ok()
+    });
+    let (lat, lon) = NEAR
+        .as_ref()
+        .filter(|re| re.is_match(near))
+        .and_then(|_| near.split_once(','))
+        .and_then(|(a, b)| Some((a.parse::<f64>().ok()?, b.parse::<f64>().ok()?)))
+        .ok_or_else(|| bad("near", "must be `lat,lon` in decimal degrees"))?;
     if !(radius > 0.0 && radius <= 1000.0) {
         return Err(bad("radius_km", RADIUS_RULE));
     }
