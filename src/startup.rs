@@ -26,6 +26,7 @@ use crate::{
         json::{self, BodyLimit},
         metrics::Metrics,
         observe::observe,
+        retire::{self, Retirements},
     },
     openapi, routes,
     state::AppState,
@@ -50,6 +51,7 @@ impl Application {
         // The dummy hash that unknown logins are checked against, computed before the first login.
         tokio::task::spawn_blocking(password::warm_up);
         let spec = openapi::spec();
+        let retirements = web::Data::new(Retirements::from_document(&openapi::document()));
         let state = web::Data::new(app_state(config)?);
         // What the extractors and middleware need is app data of its own, never the `AppState`.
         let plumbing = Plumbing {
@@ -74,6 +76,7 @@ impl Application {
                 .app_data(plumbing.verifier.clone())
                 .app_data(plumbing.metrics.clone())
                 .app_data(plumbing.routes.clone())
+                .app_data(retirements.clone())
                 .app_data(TrustedProxies(config.trusted_proxies.clone()))
                 .app_data(BodyLimit(config.max_body_bytes))
                 .app_data(web::PayloadConfig::new(config.max_body_bytes))
@@ -83,6 +86,7 @@ impl Application {
                 .app_data(limits.for_worker())
                 .wrap(from_fn(rate_limit::limit))
                 .wrap(from_fn(headers::check_input))
+                .wrap(from_fn(retire::mark))
                 .wrap(cors(&config.cors_allowed_origins))
                 // Outside CORS so that its refusals become problems too; inside compression so
                 // that the problem body it writes is the one compressed.

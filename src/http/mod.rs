@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod observe;
 pub mod pagination;
 pub mod request_id;
+pub mod retire;
 
 pub use json::JsonBody;
 pub use request_id::RequestId;

@@ -27,7 +27,29 @@ development programmes and agencies of the semiconductor supply chain of the Ame
 Errors are RFC 9457 `application/problem+json` documents (`type`, `title`, `status`, `detail`, \
 `instance`, `request_id`, and `errors[]` naming each field for 400 and 422). Every response \
 carries `X-Request-Id` (echoed when the client sent a sensible one). A method a path does not \
-support is answered 405 with an `Allow` header; an unknown path 404.",
+support is answered 405 with an `Allow` header; an unknown path 404.\n\n\
+## Quick start\n\n\
+```sh\n\
+TOKEN=$(curl -s -u \"$CLIENT_ID:$CLIENT_SECRET\" -d grant_type=client_credentials \\\n  \
+$BASE/v1/auth/token | jq -r .access_token)\n\
+curl -s -H \"Authorization: Bearer $TOKEN\" \\\n  \
+\"$BASE/v1/suppliers?capability=atp.asm.wb&subdivision=MX-JAL&status=verified&limit=10\"\n\
+curl -s -H \"Authorization: Bearer $TOKEN\" \"$BASE/v1/suppliers?cursor=<next_cursor>&limit=10\"\n\
+curl -s -H \"Authorization: Bearer $TOKEN\" \"$BASE/v1/events?after=0&limit=100\"\n\
+```\n\n\
+Follow `next_cursor` until it is `null`; poll the change feed with `after` set to the last event \
+id seen. In these docs, **Authorize** with `oauth2` fetches a token with a client's id and secret.\n\n\
+## Generated clients\n\n\
+```sh\n\
+pipx run openapi-python-client==0.29.1 generate --url $BASE/openapi.json --meta none\n\
+npx openapi-typescript@7 $BASE/openapi.json -o schema.d.ts   # with openapi-fetch, TypeScript 5\n\
+```\n\n\
+## Versioning\n\n\
+Inside `/v1`, operations, optional inputs, response fields and enum values in responses may be \
+added (clients must tolerate unknown fields and values); nothing a client relies on is removed, \
+renamed, narrowed or made required. A retired operation is marked `deprecated` and answers with \
+`Deprecation` (RFC 9745), `Sunset` (RFC 8594) and a `successor-version` link at least six \
+months before it goes, in the next major version only.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
         contact(name = "supplier-registry maintainers (see the README)")
     ),
