@@ -365,10 +365,13 @@ class Story:
                 self.events_seen += 1
                 if event.supplier_id == self.mx.id:
                     mine.append(str(event.type_))
+                    # A status change's data says what it became.
+                    if str(event.type_) == "supplier.status_changed" and event.data["to"] == "verified":
+                        mine.append("verified")
             after = last
         else:
             raise Surprise("the change feed did not end")
-        for kind in ("supplier.created", "supplier.status_changed"):
+        for kind in ("supplier.created", "supplier.status_changed", "verified"):
             expect(kind in mine, f"no {kind} event for {self.mx.id} (saw {mine})")
 
     def webhook_step(self) -> None:
