@@ -20,6 +20,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 import typing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
@@ -154,12 +155,19 @@ class Story:
             print(f"partner.py: FAILED {name}: {exc}")
             self.failures.append(f"{name}: {exc}")
             return
+        except Exception as exc:  # noqa: BLE001 - a crash in the generated code is a failure too
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            message = f"{type(exc).__name__}: {exc} (at {where.filename}:{where.lineno})"
+            print(f"partner.py: FAILED {name}: {message}")
+            traceback.print_exc()
+            self.failures.append(f"{name}: {message}")
+            return
         self.done.append(name)
         print(f"partner.py: ok {name}")
 
     def token_step(self) -> None:
         import supplier_registry_client as pkg
-        from supplier_registry_client.models import Jwks, TokenRequest, TokenResponse
+        from supplier_registry_client.models import Jwks, TokenRequest, TokenRequestGrantType, TokenResponse
 
         auth_jwks = api("auth.auth_jwks")
         auth_token = api("auth.auth_token")
@@ -181,7 +189,9 @@ class Story:
             "the JWKS has no Ed25519 key",
         )
         body = TokenRequest(
-            grant_type="client_credentials", client_id=self.client_id, client_secret=self.client_secret
+            grant_type=TokenRequestGrantType.CLIENT_CREDENTIALS,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
         )
         token = parsed(
             auth_token.sync_detailed(client=anonymous, body=body), 200, "POST /v1/auth/token", TokenResponse
@@ -215,7 +225,9 @@ class Story:
     def create_step(self) -> None:
         from supplier_registry_client.models import (
             CapabilityInput,
+            CapabilityParameters,
             Contact,
+            CountryCode,
             Location,
             Sector,
             SupplierDocument,
@@ -227,7 +239,7 @@ class Story:
             legal_name="Ensambles del Bajío S.A. de C.V.",
             trade_name="EnBajío",
             tax_id=company_rfc(self.run, "EBP"),
-            country="MX",
+            country=CountryCode.MX,
             subdivision="MX-GUA",
             city="León",
             address="Blvd. Adolfo López Mateos 1234, Col. Jardines del Moral",
@@ -237,7 +249,12 @@ class Story:
             sector=Sector.MANUFACTURING,
             employees=42,
             capabilities=[
-                CapabilityInput(code="atp.asm.wb", details="Alambre de oro y cobre, QFN y SOIC"),
+                # the document's own example of parameters
+                CapabilityInput(
+                    code="atp.asm.wb",
+                    details="Alambre de oro y cobre, QFN y SOIC",
+                    parameters=CapabilityParameters.from_dict({"package_families": ["QFN"]}),
+                ),
                 CapabilityInput(code="atp.tst"),
             ],
             contacts=[
@@ -278,7 +295,7 @@ class Story:
         cr_in = SupplierInput(
             legal_name="Soluciones Térmicas de Cartago S.A.",
             tax_id=cedula_juridica(self.run),
-            country="CR",
+            country=CountryCode.CR,
             subdivision="CR-C",
             city="Cartago",
             location=Location(lat=9.8644, lon=-83.9194),
@@ -366,7 +383,7 @@ class Story:
                 if event.supplier_id == self.mx.id:
                     mine.append(str(event.type_))
                     # A status change's data says what it became.
-                    if str(event.type_) == "supplier.status_changed" and event.data["to"] == "verified":
+                    if str(event.type_) == "supplier.status_changed" and str(event.data.to) == "verified":
                         mine.append("verified")
             after = last
         else:
@@ -391,8 +408,18 @@ class Story:
         self.hook = hook
 
     def import_step(self) -> None:
-        from supplier_registry_client.models import Import, ImportAccepted
+        from supplier_registry_client.models import ImportAccepted, ImportJob
         from supplier_registry_client.types import File
+
+        create = api("integration.imports_create")
+        # The file goes as raw bytes: the generated operation must take a `File`.
+        body_hint = typing.get_type_hints(create.sync_detailed).get("body")
+        if body_hint is not File and File not in typing.get_args(body_hint):
+            raise ContractGap(
+                f"imports_create.sync_detailed takes body: {getattr(body_hint, '__name__', body_hint)}, "
+                "not a File, and its code sends `body.payload` (the request body's schema is not "
+                "`format: binary`)"
+            )
 
         good1 = company_rfc(self.run + 7919, "MQP")
         good2 = cedula_juridica(self.run + 7919)
@@ -402,7 +429,7 @@ class Story:
             f"Electrónica Herediana S.A.,{good2},CR,CR-H,Heredia,manufacturing,9,atp.tst\n"
             "Compañía Genérica S.A. de C.V.,XAXX010101000,MX,MX-JAL,Zapopan,commerce,5,atp.asm\n"
         )
-        resp = api("integration.imports_create").sync_detailed(
+        resp = create.sync_detailed(
             client=self.authed, body=File(payload=io.BytesIO(csv.encode()), mime_type="text/csv")
         )
         accepted = parsed(resp, 202, "POST /v1/imports", ImportAccepted)
@@ -410,7 +437,7 @@ class Story:
         deadline = time.monotonic() + 60
         while True:
             imp = parsed(
-                get.sync_detailed(accepted.id, client=self.authed), 200, "GET /v1/imports/{id}", Import
+                get.sync_detailed(accepted.id, client=self.authed), 200, "GET /v1/imports/{id}", ImportJob
             )
             if str(imp.status) in ("completed", "failed"):
                 break
@@ -460,12 +487,12 @@ class Story:
         self.deliveries = len(done)
 
     def problem_step(self) -> None:
-        from supplier_registry_client.models import Problem, Sector, SupplierInput
+        from supplier_registry_client.models import CountryCode, Problem, Sector, SupplierInput
 
         bad = SupplierInput(
             legal_name="Proveedor Inválido S.A.",
             tax_id=company_rfc(self.run + 104729, "PIV"),
-            country="MX",
+            country=CountryCode.MX,
             sector=Sector.COMMERCE,
             employees=-1,
             website="ftp://x",

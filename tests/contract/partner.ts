@@ -290,7 +290,7 @@ async function main(): Promise<void> {
       bodySerializer: (body) => body,
     }),
   );
-  let imp: Schemas["Import"];
+  let imp: Schemas["ImportJob"];
   for (const deadline = Date.now() + 60_000; ; ) {
     imp = ok(
       "GET /v1/imports/{id}",
