@@ -11,6 +11,10 @@
 //     false, so a client still sending it would be refused; a response or payload field that a
 //     client reads must not disappear either).
 // Webhook payloads are what a partner receives: they are compared as responses.
+// Releasing: openapi/released/v1.json is the contract partners were given. A deliberate change
+// that this check calls breaking belongs in a new major version (/v2), not in v1; a correction
+// of the document to what the service already did is released by copying openapi/openapi.json
+// over released/v1.json in the same commit, saying why.
 //
 //   node breaking.js RELEASED CURRENT      exit 1 when a breaking change is found (printed)
 //   node breaking.js --self-test RELEASED  shows that known breaking changes are caught and
