@@ -87,6 +87,7 @@ impl Application {
                 .wrap(from_fn(rate_limit::limit))
                 .wrap(from_fn(headers::check_input))
                 .wrap(from_fn(retire::mark))
+                .wrap(from_fn(fallback::literal_paths))
                 .wrap(cors(&config.cors_allowed_origins))
                 // Outside CORS so that its refusals become problems too; inside compression so
                 // that the problem body it writes is the one compressed.

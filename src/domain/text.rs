@@ -115,6 +115,15 @@ pub fn name_pattern() -> String {
     format!("^[^{no}]*[^{no}{WHITESPACE_CLASS}{FORMAT_CLASS}][^{no}]*$")
 }
 
+/// The `pattern` of an account's or a label's name (`domain::accounts::check_name`): no control
+/// at all (tab and line breaks included), no bidirectional control, and a visible character.
+pub fn strict_name_pattern() -> String {
+    let no = r"\u0000-\u001F\u007F-\u009F";
+    format!(
+        "^[^{no}{BIDI_CLASS}]*[^{no}{BIDI_CLASS}{WHITESPACE_CLASS}{FORMAT_CLASS}][^{no}{BIDI_CLASS}]*$"
+    )
+}
+
 /// The `pattern` of text with no forbidden control (it may be blank).
 pub fn plain_pattern() -> String {
     format!("^[^{CONTROLS_CLASS}]*$")

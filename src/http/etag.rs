@@ -15,31 +15,47 @@ pub fn etag(version: i32) -> String {
     format!("\"{version}\"")
 }
 
-/// A sent `If-Match` header: `*` or a list of entity tags. One that does not parse matches nothing.
+/// A sent `If-Match` header: `*` or a list of entity tags; `None` inside when it does not parse
+/// (400 when checked).
 #[derive(Debug, Clone)]
-pub struct IfMatch(header::IfMatch);
+pub struct IfMatch(Option<header::IfMatch>);
 
 impl IfMatch {
     /// The request's `If-Match`; `None` when it is absent or not readable as text.
     fn of(req: &HttpRequest) -> Option<Self> {
-        req.headers().get(header::IF_MATCH)?.to_str().ok()?;
-        let parsed = header::IfMatch::parse(req).unwrap_or(header::IfMatch::Items(Vec::new()));
+        // An empty value is read as no header (some clients send `If-Match:` for "none").
+        let raw = req.headers().get(header::IF_MATCH)?.to_str().ok()?;
+        if raw.trim().is_empty() {
+            return None;
+        }
+        // actix skips the items it cannot read: a header with none left is malformed.
+        let parsed = header::IfMatch::parse(req)
+            .ok()
+            .filter(|m| !matches!(m, header::IfMatch::Items(tags) if tags.is_empty()));
         Some(Self(parsed))
     }
 
     /// Whether the resource at `version` matches.
     pub fn matches(&self, version: i32) -> bool {
         match &self.0 {
-            header::IfMatch::Any => true,
-            header::IfMatch::Items(tags) => {
+            None => false,
+            Some(header::IfMatch::Any) => true,
+            Some(header::IfMatch::Items(tags)) => {
                 let current = EntityTag::new_strong(version.to_string());
                 tags.iter().any(|tag| tag.strong_eq(&current))
             }
         }
     }
 
-    /// 412 unless `version` matches.
+    /// 400 when the header is not `*` or a list of entity tags; 412 unless `version` matches.
     pub fn check(&self, version: i32) -> Result<(), ApiError> {
+        if self.0.is_none() {
+            return Err(ApiError::bad_request(
+                "If-Match",
+                "invalid",
+                "must be `*` or a list of entity tags, like \"3\"",
+            ));
+        }
         if self.matches(version) {
             Ok(())
         } else {

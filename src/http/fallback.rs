@@ -2,7 +2,14 @@
 //! methods, 404 otherwise. The table of paths and methods comes from the OpenAPI document, so the
 //! two cannot disagree.
 
-use actix_web::{HttpRequest, HttpResponse, dev::ResourceDef, http::Method, web};
+use actix_web::{
+    Error, HttpRequest, HttpResponse,
+    body::{EitherBody, MessageBody},
+    dev::{ResourceDef, ServiceRequest, ServiceResponse},
+    http::Method,
+    middleware::Next,
+    web,
+};
 
 use crate::error::ApiError;
 
@@ -45,6 +52,33 @@ impl RouteTable {
             .iter()
             .find(|(def, _)| def.is_match(path))
             .map(|(_, methods)| methods.as_slice())
+    }
+}
+
+/// 405 for a method that a literal path does not take, before a route with a parameter in the
+/// same place can claim the request (`PATCH /v1/suppliers/export` is not an edit of a supplier
+/// whose id is `export`).
+pub async fn literal_paths(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let refused = req.app_data::<web::Data<RouteTable>>().and_then(|routes| {
+        routes
+            .0
+            .iter()
+            .find(|(def, _)| !def.is_prefix() && def.pattern().is_some_and(|p| p == req.path()))
+            .filter(|(_, methods)| !methods.contains(req.method()))
+            .map(|(_, methods)| methods.clone())
+    });
+    match refused {
+        Some(allow) if req.method() != Method::OPTIONS => {
+            let error = ApiError::MethodNotAllowed { allow };
+            Ok(req.error_response(error).map_into_right_body())
+        }
+        _ => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
     }
 }
 

@@ -22,6 +22,8 @@ enum Rule {
     ItemsNamed(&'static str),
     /// At most this many characters.
     MaxLen(usize),
+    /// No item twice.
+    Unique,
     /// `null` is not accepted (form fields, which have no `null`).
     NotNull,
     /// The property must be present.
@@ -135,11 +137,7 @@ fn rules() -> Vec<(&'static str, &'static str, Rule)> {
             OneOf(&["active", "failing", "disabled"]),
         ),
         // Form bodies (RFC 6749, RFC 7009): fields are absent or text, never null.
-        (
-            "RevokeRequest",
-            "token_type_hint",
-            OneOf(&["refresh_token", "access_token"]),
-        ),
+        // `token_type_hint` stays open: RFC 7009 servers ignore a hint they do not know.
         ("RevokeRequest", "token", Required),
         (
             "TokenRequest",
@@ -202,12 +200,28 @@ fn rules() -> Vec<(&'static str, &'static str, Rule)> {
         // Text rules (`domain::text`): names, and free text that must not be blank.
         ("SupplierInput", "legal_name", Pattern(name())),
         ("SupplierInput", "trade_name", Pattern(name())),
-        ("CreateUserRequest", "name", Pattern(name())),
-        ("UpdateUserRequest", "name", Pattern(name())),
-        ("CreateClientRequest", "name", Pattern(name())),
-        ("UpdateClientRequest", "name", Pattern(name())),
-        ("Labels", "en", Pattern(name())),
-        ("Labels", "es", Pattern(name())),
+        (
+            "CreateUserRequest",
+            "name",
+            Pattern(text::strict_name_pattern()),
+        ),
+        (
+            "UpdateUserRequest",
+            "name",
+            Pattern(text::strict_name_pattern()),
+        ),
+        (
+            "CreateClientRequest",
+            "name",
+            Pattern(text::strict_name_pattern()),
+        ),
+        (
+            "UpdateClientRequest",
+            "name",
+            Pattern(text::strict_name_pattern()),
+        ),
+        ("Labels", "en", Pattern(text::strict_name_pattern())),
+        ("Labels", "es", Pattern(text::strict_name_pattern())),
         ("SupplierInput", "city", Pattern(text())),
         ("SupplierInput", "address", Pattern(text())),
         ("Contact", "name", Pattern(text())),
@@ -221,6 +235,15 @@ fn rules() -> Vec<(&'static str, &'static str, Rule)> {
         ("Contact", "email", Pattern(EMAIL.into())),
         ("Contact", "email", MaxLen(254)),
         ("RevokeRequest", "token", Pattern("^[\\x21-\\x7E]+$".into())),
+        (
+            "CreateUserRequest",
+            "password",
+            Pattern(text::plain_pattern()),
+        ),
+        ("CreateUserRequest", "countries", Unique),
+        ("UpdateUserRequest", "countries", Unique),
+        ("CreateClientRequest", "countries", Unique),
+        ("UpdateClientRequest", "countries", Unique),
     ]
 }
 
@@ -330,6 +353,7 @@ fn apply(prop: &mut Value, rule: Rule) {
             }
         }
         Required => {}
+        Unique => prop["uniqueItems"] = json!(true),
         Nullable => {
             if let Some(t) = prop.get("type").cloned()
                 && !null
@@ -340,31 +364,68 @@ fn apply(prop: &mut Value, rule: Rule) {
     }
 }
 
-/// Parameters by name, wherever they appear: the formats `http::etag`, `http::idempotency` and
-/// `http::pagination` read.
-fn parameter_rules() -> Vec<(&'static str, Value)> {
+/// Parameters by name (and, for a name that means different things, by path): the formats
+/// `http::etag`, `http::idempotency`, `http::pagination` and the search filters read.
+fn parameter_rules() -> Vec<(Option<&'static str>, &'static str, Value)> {
+    let codes = json!({ "type": "string", "pattern": capability::PATTERN, "maxLength": capability::MAX_LEN });
     vec![
         // `*`, or a list of entity tags (`http::etag::IfMatch`); one that does not parse matches
         // nothing (412).
         (
+            None,
             "If-Match",
             json!({ "type": "string", "pattern": r#"^(\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)$"#, "example": "\"3\"" }),
         ),
         (
+            None,
             "Idempotency-Key",
             json!({ "type": "string", "pattern": "^[\\x21-\\x7E]{1,255}$" }),
         ),
         // `payload.mac`, both unpadded base64url (`http::pagination::encode_cursor`); the events
-        // feed's cursor is an event id.
+        // feed's cursor is an event id and keeps its own.
         (
+            None,
             "cursor",
             json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{22}$" }),
+        ),
+        (
+            None,
+            "limit",
+            json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 }),
+        ),
+        // The search filters (`routes::suppliers::search::params`).
+        (
+            None,
+            "q",
+            json!({ "type": "string", "maxLength": 200, "pattern": text::text_pattern() }),
+        ),
+        (None, "code", codes.clone()),
+        (
+            None,
+            "capability",
+            json!({ "type": "array", "items": codes }),
+        ),
+        (None, "country", reference(COUNTRY)),
+        (
+            None,
+            "subdivision",
+            json!({ "type": "string", "pattern": SUBDIVISION }),
+        ),
+        (
+            None,
+            "certification",
+            json!({ "type": "string", "pattern": SCHEME }),
+        ),
+        (
+            Some("/v1/webhooks/{id}/deliveries"),
+            "status",
+            json!({ "type": "string", "enum": ["pending", "delivered", "failed"] }),
         ),
     ]
 }
 
-/// Applies [`parameter_rules`] to every operation's parameters (the events feed keeps its own
-/// `cursor`, an id).
+/// Applies [`parameter_rules`] to every operation's parameters, keeping each one's description
+/// and example (the events feed keeps its own `cursor`, an id).
 pub(super) fn constrain_parameters(doc: &mut Value) {
     let rules = parameter_rules();
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
@@ -383,7 +444,10 @@ pub(super) fn constrain_parameters(doc: &mut Value) {
                 if name == "cursor" && path == "/v1/events" {
                     continue;
                 }
-                if let Some((_, schema)) = rules.iter().find(|(n, _)| *n == name) {
+                let rule = rules
+                    .iter()
+                    .find(|(p, n, _)| *n == name && p.is_none_or(|p| p == path));
+                if let Some((_, _, schema)) = rule {
                     param["schema"] = schema.clone();
                 }
             }

@@ -42,7 +42,7 @@ pub struct EventsQuery {
     #[param(minimum = 0)]
     pub after: Option<i64>,
     /// The previous page's `next_cursor` (the same as `after` set to the last id of that page);
-    /// give `after` or `cursor`, not both.
+    /// it takes precedence over `after`.
     #[param(pattern = "^[0-9]{1,18}$")]
     pub cursor: Option<String>,
     /// 1 to 100, default 20.
@@ -64,13 +64,6 @@ impl EventsQuery {
                     })?,
             ),
         };
-        if cursor.is_some() && self.after.is_some() {
-            return Err(ApiError::bad_request(
-                "cursor",
-                "conflict",
-                "give `after` or `cursor`, not both",
-            ));
-        }
         let after = cursor.or(self.after).unwrap_or(0);
         if after < 0 {
             return Err(ApiError::bad_request(

@@ -122,7 +122,7 @@ fn view(row: ImportRow, errors: Vec<imports_db::ErrorRow>) -> Import {
     request_body(
         description = "The file: CSV with a header row. NDJSON (`Content-Type: application/x-ndjson`, one supplier document per line) is accepted too, with the same rules.",
         content(
-            (String = "text/csv", example = "legal_name,tax_id,country,sector,employees,capabilities\nEnsambles del Bajío,EBA0102035A1,MX,manufacturing,42,atp.asm;atp.test\n")
+            (ImportFile = "text/csv", example = "legal_name,tax_id,country,sector,employees,capabilities\nEnsambles del Bajío,EBA0102035A1,MX,manufacturing,42,atp.asm;atp.test\n")
         )
     ),
     responses(
@@ -243,3 +243,10 @@ pub async fn get_import(
     let errors = imports_db::errors(&mut conn, row.id, ERRORS_SHOWN).await?;
     Ok(web::Json(view(row, errors)))
 }
+
+/// An import file: CSV with a header row of supplier field names.
+// For the OpenAPI document only: the handler streams the body itself.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct ImportFile(Vec<u8>);

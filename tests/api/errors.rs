@@ -24,6 +24,18 @@ async fn a_wrong_method_is_a_405_problem_with_allow() {
 }
 
 #[tokio::test]
+async fn a_literal_segment_is_not_taken_for_an_id() {
+    let app = spawn_app().await;
+
+    for path in ["/v1/suppliers/export", "/v1/suppliers/facets"] {
+        let resp = app.client.patch(app.url(path)).send().await.unwrap();
+
+        assert_eq!(resp.headers()["allow"], "GET", "{path}");
+        assert_problem(resp, 405).await;
+    }
+}
+
+#[tokio::test]
 async fn malformed_json_is_a_400_naming_the_body() {
     let app = spawn_app().await;
 

@@ -452,10 +452,15 @@ async fn a_merge_patch_needs_if_match_bumps_the_version_and_is_audited() {
     let stale = app
         .patch_supplier(&owner.token, id, "\"9\"", &json!({ "employees": 60 }))
         .await;
+    let malformed = app
+        .patch_supplier(&owner.token, id, "{}", &json!({ "employees": 60 }))
+        .await;
     let ok = app.patch_supplier(&owner.token, id, "\"1\"", &json!({ "employees": 300, "annual_sales": { "amount": "200000000", "currency": "MXN" }, "trade_name": null, "contacts": [{ "name": "Luis Peña" }] })).await;
 
     assert_problem(without, 428).await;
     assert_problem(stale, 412).await;
+    let malformed = assert_problem(malformed, 400).await;
+    assert_eq!(malformed.errors[0].field, "If-Match");
     assert_eq!(ok.status().as_u16(), 200);
     assert_eq!(ok.headers()["etag"], "\"2\"");
     let updated: Value = ok.json().await.unwrap();

@@ -339,10 +339,12 @@ class Story:
                 raise Surprise(f"search {filters}: more than 1000 pages")
             expect(found, f"search {filters}: the created supplier {want.id} is not found")
 
+        from supplier_registry_client.models import CountryCode
+
         size = SuppliersListSizeClassItem(str(self.mx.size_class))
-        search(self.mx, country="MX", capability=["atp.asm"], size_class=[size], q="Bajio")
-        search(self.mx, country="MX", subdivision="MX-GUA", capability=["atp.asm.wb", "atp.tst"])
-        search(self.cr, country="CR", q="termicas cartago", capability=["atp"])
+        search(self.mx, country=CountryCode.MX, capability=["atp.asm"], size_class=[size], q="Bajio")
+        search(self.mx, country=CountryCode.MX, subdivision="MX-GUA", capability=["atp.asm.wb", "atp.tst"])
+        search(self.cr, country=CountryCode.CR, q="termicas cartago", capability=["atp"])
 
     def verify_step(self) -> None:
         from supplier_registry_client.models import SupplierDocument
