@@ -38,6 +38,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_pattern_is_the_grammar() {
+        let re = regex::Regex::new(PATTERN).unwrap();
+        for code in [
+            "atp",
+            "atp.asm.wb",
+            "a1.b2.c3.d4.e5",
+            "a.b.c.d.e.f",
+            "1atp",
+            "Atp",
+            "atp..wb",
+            "atp.",
+            ".atp",
+            "atp.asm-wb",
+            "atp.0",
+            "a.b_c",
+        ] {
+            assert_eq!(re.is_match(code), is_code(code), "{code}");
+        }
+    }
+
+    #[test]
     fn well_formed_codes_are_lower_case_dotted_parts() {
         for code in ["atp", "atp.asm.wb", "des.ic.dig", "fab.n7", "a.b.c.d.e"] {
             assert!(is_code(code), "{code}");

@@ -215,6 +215,52 @@ mod tests {
 
     use super::*;
 
+    /// Every character of the Basic Multilingual Plane but the surrogates.
+    fn bmp() -> impl Iterator<Item = char> {
+        (0u32..=0xFFFF).filter_map(char::from_u32)
+    }
+
+    fn regex(pattern: &str) -> regex::Regex {
+        regex::Regex::new(pattern).unwrap()
+    }
+
+    #[test]
+    fn the_text_pattern_is_the_text_rule() {
+        let text = regex(&text_pattern());
+        let plain = regex(&plain_pattern());
+        for c in bmp() {
+            let allowed = !is_forbidden_control(c);
+            assert_eq!(plain.is_match(&format!("a{c}")), allowed, "{c:?}");
+            assert_eq!(text.is_match(&format!("a{c}")), allowed, "{c:?}");
+            assert_eq!(
+                text.is_match(&c.to_string()),
+                allowed && !c.is_whitespace(),
+                "{c:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_name_patterns_are_the_name_rules() {
+        let name = regex(&name_pattern());
+        let strict = regex(&strict_name_pattern());
+        for c in bmp() {
+            let alone = c.to_string();
+            assert_eq!(
+                name.is_match(&alone),
+                check_name("n", &alone).is_none(),
+                "{c:?}"
+            );
+            assert_eq!(
+                name.is_match(&format!("a{c}")),
+                check_name("n", &format!("a{c}")).is_none(),
+                "{c:?}"
+            );
+            let account = !c.is_control() && check_name("n", &alone).is_none();
+            assert_eq!(strict.is_match(&alone), account, "{c:?}");
+        }
+    }
+
     #[test]
     fn controls_but_tab_lf_cr_are_refused() {
         for c in ['\0', '\u{1}', '\u{1b}', '\u{7f}', '\u{85}', '\u{9f}'] {

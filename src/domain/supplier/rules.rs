@@ -308,11 +308,7 @@ fn external_refs(input: &SupplierInput, errors: &mut Vec<FieldError>) {
 
 fn text_rule(errors: &mut Vec<FieldError>, field: &str, value: &str, min: usize, max: usize) {
     let chars = value.chars().count();
-    if chars < min
-        || chars > max
-        || value.trim().is_empty()
-        || value.chars().any(|c| c.is_control() && c != '\n')
-    {
+    if chars < min || chars > max || value.trim().is_empty() || text::has_control(value) {
         errors.push(FieldError::new(
             field,
             "length",

@@ -311,6 +311,9 @@ fn default_statuses(visibility: &Visibility) -> Vec<SupplierStatus> {
     }
 }
 
+/// The grammar of `near`, as the document's `pattern` states it (a test keeps the two equal).
+const NEAR_PATTERN: &str = r"^-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?),-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)$";
+
 /// `near=lat,lon` with `radius_km`, as (lat, lon, radius); each needs the other.
 fn near(near: Option<&str>, radius_km: Option<f64>) -> Result<Option<(f64, f64, f64)>, ApiError> {
     let (near, radius) = match (near, radius_km) {
@@ -320,12 +323,8 @@ fn near(near: Option<&str>, radius_km: Option<f64>) -> Result<Option<(f64, f64, 
         (Some(near), Some(radius)) => (near, radius),
     };
     // The document's pattern, exactly: plain decimals, latitude within ±90, longitude ±180.
-    static NEAR: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
-        regex::Regex::new(
-            r"^-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?),-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)$",
-        )
-        .ok()
-    });
+    static NEAR: LazyLock<Option<regex::Regex>> =
+        LazyLock::new(|| regex::Regex::new(NEAR_PATTERN).ok());
     let (lat, lon) = NEAR
         .as_ref()
         .filter(|re| re.is_match(near))
@@ -368,6 +367,31 @@ impl ListParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_document_states_the_near_grammar_the_service_reads() {
+        let doc = crate::openapi::document();
+        let params = doc["paths"]["/v1/suppliers"]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        let near = params.iter().find(|p| p["name"] == "near").unwrap();
+        assert_eq!(near["schema"]["pattern"], NEAR_PATTERN);
+        let re = regex::Regex::new(NEAR_PATTERN).unwrap();
+        for ok in [
+            "20.67,-103.35",
+            "-90,180",
+            "0,0",
+            "89.999,-179.5",
+            "90.0,180.00",
+        ] {
+            assert!(re.is_match(ok), "{ok}");
+        }
+        for bad in [
+            "90.1,0", "0,180.5", "1e1,0", "+1,1", " 1,1", "1, 1", "01,1", "1",
+        ] {
+            assert!(!re.is_match(bad), "{bad}");
+        }
+    }
 
     fn field(err: ApiError) -> String {
         match err {
