@@ -16,7 +16,7 @@ N=${1:-100000}
 DURATION=${DURATION:-15}
 PORT=${PORT:-18081}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
-BIN=${BIN:-target/release/supplier-registry}
+BIN=${BIN:-$(cargo metadata --format-version 1 --no-deps 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)[\"target_directory\"])")/release/supplier-registry}
 DB="sr_bench_$N"
 URL="http://127.0.0.1:$PORT"
 

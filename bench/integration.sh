@@ -20,7 +20,7 @@ PORT=${PORT:-18081}
 RECEIVER_PORT=${RECEIVER_PORT:-18091}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 DB=sr_bench_integration
-BIN=target/release/supplier-registry
+BIN=${BIN:-$(cargo metadata --format-version 1 --no-deps 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)[\"target_directory\"])")/release/supplier-registry}
 WORK=$(mktemp -d)
 [ -x "$BIN" ] || cargo build --release --quiet
 

@@ -15,7 +15,7 @@ SIZES=("${@:-100000 1000000}")
 DURATION=${DURATION:-20}
 PORT=${PORT:-18080}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
-BIN=target/release/supplier-registry
+BIN=${BIN:-$(cargo metadata --format-version 1 --no-deps 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)[\"target_directory\"])")/release/supplier-registry}
 export PGOPTIONS="-c pg_trgm.word_similarity_threshold=0.35"
 
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }

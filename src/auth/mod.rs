@@ -11,6 +11,6 @@ pub mod secrets;
 pub mod tokens;
 pub mod verifier;
 
-pub use principal::{MaybePrincipal, Principal, PrincipalKind};
+pub use principal::{Caller, MaybeCaller, MaybePrincipal, Principal, PrincipalKind};
 pub use roles::{Role, Scope, grant_scopes, scope_string};
 pub use verifier::Verifier;

@@ -7,6 +7,7 @@
 //! effect at once.
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
+use diesel_async::AsyncPgConnection;
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
@@ -127,8 +128,16 @@ pub fn bearer_token(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
     }
 }
 
-async fn authenticate(req: HttpRequest) -> Result<Option<Principal>, ApiError> {
-    let Some(token) = bearer_token(&req)? else {
+/// A caller whose token verified, before its account is read.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    claims: AccessClaims,
+    id: Uuid,
+}
+
+/// The caller of the request: `None` without a token; 401 for a bad one. No database yet.
+fn caller(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
+    let Some(token) = bearer_token(req)? else {
         return Ok(None);
     };
     let verifier = req
@@ -146,38 +155,69 @@ async fn authenticate(req: HttpRequest) -> Result<Option<Principal>, ApiError> {
         .sub
         .parse()
         .map_err(|_| unauthorized("The access token is invalid or expired.", true))?;
-    let mut conn = verifier.pool().get().await?;
-    let account = if claims.client_id.is_some() {
-        db::accounts::client_status(&mut conn, id).await?
-    } else {
-        db::accounts::user_status(&mut conn, id, claims.sid).await?
-    };
-    let account = account
-        .filter(|a| a.active)
-        .ok_or_else(|| unauthorized("The account is disabled or the login was revoked.", true))?;
-    let role = Role::parse(&account.role)
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("unknown role in database")))?;
-    // A token keeps only the scopes its account's current role still allows.
-    let scopes = claims
-        .scope
-        .split(' ')
-        .filter_map(Scope::parse)
-        .filter(|s| role.scopes().contains(s))
-        .collect();
-    let principal = Principal {
-        kind: if claims.client_id.is_some() {
-            PrincipalKind::Client
+    Ok(Some(Caller { claims, id }))
+}
+
+impl Caller {
+    /// The principal, from the account as it is now. Takes a shared connection, so that a
+    /// handler can send this query and its own together (diesel-async pipelines them).
+    pub async fn resolve(self, conn: &AsyncPgConnection) -> Result<Principal, ApiError> {
+        let Self { claims, id } = self;
+        let account = if claims.client_id.is_some() {
+            db::accounts::client_status(conn, id).await?
         } else {
-            PrincipalKind::User
-        },
-        id,
-        name: account.name,
-        role,
-        countries: account.countries,
-        scopes,
+            db::accounts::user_status(conn, id, claims.sid).await?
+        };
+        let account = account.filter(|a| a.active).ok_or_else(|| {
+            unauthorized("The account is disabled or the login was revoked.", true)
+        })?;
+        let role = Role::parse(&account.role)
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("unknown role in database")))?;
+        // A token keeps only the scopes its account's current role still allows.
+        let scopes = claims
+            .scope
+            .split(' ')
+            .filter_map(Scope::parse)
+            .filter(|s| role.scopes().contains(s))
+            .collect();
+        let principal = Principal {
+            kind: if claims.client_id.is_some() {
+                PrincipalKind::Client
+            } else {
+                PrincipalKind::User
+            },
+            id,
+            name: account.name,
+            role,
+            countries: account.countries,
+            scopes,
+        };
+        tracing::Span::current().record("principal", tracing::field::display(&principal.id));
+        Ok(principal)
+    }
+}
+
+async fn authenticate(req: HttpRequest) -> Result<Option<Principal>, ApiError> {
+    let Some(caller) = caller(&req)? else {
+        return Ok(None);
     };
-    tracing::Span::current().record("principal", tracing::field::display(&principal.id));
-    Ok(Some(principal))
+    let verifier = req
+        .app_data::<web::Data<Verifier>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no token verifier registered")))?;
+    let conn = verifier.pool().get().await?;
+    caller.resolve(&conn).await.map(Some)
+}
+
+/// An optional caller whose account is not read yet (see [`Caller::resolve`]).
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequest for MaybeCaller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(caller(req).map(MaybeCaller))
+    }
 }
 
 impl FromRequest for Principal {

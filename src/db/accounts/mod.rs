@@ -28,7 +28,7 @@ pub struct AccountStatus {
 }
 
 pub async fn user_status(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     id: Uuid,
     session: Option<Uuid>,
 ) -> QueryResult<Option<AccountStatus>> {
@@ -49,7 +49,7 @@ pub async fn user_status(
             users::email,
             revoked,
         ))
-        .first(conn)
+        .first(&mut conn)
         .await
         .optional()?;
     Ok(row.map(
@@ -63,7 +63,7 @@ pub async fn user_status(
 }
 
 pub async fn client_status(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     id: Uuid,
 ) -> QueryResult<Option<AccountStatus>> {
     let row: Option<(bool, String, Vec<Option<String>>, String)> = api_clients::table
@@ -74,7 +74,7 @@ pub async fn client_status(
             api_clients::countries,
             api_clients::name,
         ))
-        .first(conn)
+        .first(&mut conn)
         .await
         .optional()?;
     Ok(row.map(|(disabled, role, countries, name)| AccountStatus {

@@ -144,6 +144,18 @@ pub async fn find_record(
     record.optional()
 }
 
+/// One supplier with its parts, on a shared connection, so that a handler can send it together
+/// with another query (diesel-async pipelines the two).
+pub async fn read_record(
+    mut conn: &AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<Option<SupplierRecord>> {
+    Documents::<false>(std::slice::from_ref(&id))
+        .get_result(&mut conn)
+        .await
+        .optional()
+}
+
 /// Many suppliers with their parts in one round trip, in no particular order.
 pub async fn find_records(
     conn: &mut AsyncPgConnection,
