@@ -71,8 +71,9 @@ pub struct CreatedClientResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClientRequest {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, example = "Agency ERP")]
     pub name: String,
+    #[schema(example = "agency")]
     pub role: Role,
     #[serde(default)]
     pub countries: Vec<String>,

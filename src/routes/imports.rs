@@ -122,7 +122,7 @@ fn view(row: ImportRow, errors: Vec<imports_db::ErrorRow>) -> Import {
     request_body(
         description = "The file: CSV with a header row. NDJSON (`Content-Type: application/x-ndjson`, one supplier document per line) is accepted too, with the same rules.",
         content(
-            (ImportFile = "text/csv", example = "legal_name,tax_id,country,sector,employees,capabilities\nEnsambles del Bajío,EBA0102035A1,MX,manufacturing,42,atp.asm;atp.test\n")
+            (ImportFile = "text/csv", example = "legal_name,tax_id,country,sector,employees,capabilities\nEnsambles del Bajío,EBA0102035A9,MX,manufacturing,42,atp.asm;atp.tst\n")
         )
     ),
     responses(

@@ -62,8 +62,9 @@ pub struct CreateUserRequest {
     #[schema(example = "officer@economia.gob.mx", max_length = 254)]
     pub email: String,
     /// 12 to 1024 characters.
-    #[schema(min_length = 12, max_length = 1024, format = Password)]
+    #[schema(min_length = 12, max_length = 1024, format = Password, example = "a long passphrase 42")]
     pub password: String,
+    #[schema(example = "agency")]
     pub role: Role,
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,

@@ -132,7 +132,7 @@ pub struct SupplierInput {
     #[schema(min_length = 1, max_length = 300, example = "EnBajío")]
     pub trade_name: Option<String>,
     /// Validated and normalised per country (upper case, no separators).
-    #[schema(example = "EBA0102035A1")]
+    #[schema(example = "EBA0102035A9")]
     pub tax_id: String,
     /// ISO 3166-1 alpha-2.
     #[schema(example = "MX", pattern = "^[A-Z]{2}$")]
@@ -156,6 +156,7 @@ pub struct SupplierInput {
     #[serde(default)]
     #[schema(minimum = 1800, example = 2001)]
     pub founded_year: Option<i32>,
+    #[schema(example = "manufacturing")]
     pub sector: Sector,
     #[schema(minimum = 0, maximum = 10000000, example = 42)]
     pub employees: i64,

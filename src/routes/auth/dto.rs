@@ -54,6 +54,7 @@ pub struct OAuthError {
 #[derive(Default, Deserialize, ToSchema)]
 pub struct RevokeRequest {
     /// A refresh token, or an access token of a person's login.
+    #[schema(example = "rt_mJ3xV9q2cLk8Yw4TzB7nRf")]
     pub token: Option<String>,
     /// `refresh_token` or `access_token` (a hint; both are tried).
     pub token_type_hint: Option<String>,
