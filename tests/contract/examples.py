@@ -30,9 +30,11 @@ Notes:
   secret in HTTP Basic. Operations open to anyone (`{}` among their requirements) are sent twice.
 - An `If-Match` example is a version of no particular resource: the resource's current ETag is
   sent instead (the example's form is checked in 1.).
-- Unique values: the examples must be free in the database, as on run.sh's fresh database (this
-  step runs before the others). Within the run, the supplier patch example (same tax_id as the
-  create example) is sent to the supplier the create example made, so nothing in it changes.
+- Unique values: a create example answered 409 because an earlier call took its value (the
+  fuzzer sends the examples too; run.sh runs this step last) is sent again with the value made new
+  in the smallest way, and so are the later requests that carry it (UNIQUE). Within the run, the
+  supplier patch example (the create example's tax_id) goes to the supplier the create example
+  made, so nothing in it needs to change.
 - Of an `examples` map (Example Objects), the first is sent; all are validated. The document's
   `webhooks` are validated, not sent (the service sends them).
 - EXAMPLES_VERBOSE=1 prints every request and answer, and what the test put in for each.
@@ -681,6 +683,18 @@ GENERIC_TARGETS = [  # (path prefix, parameter, fixture)
 
 PASSWORD = "examples-fixture-passphrase-1"
 
+# Example values that must be unique, by the operation that creates with them. When such an
+# example is answered 409 because an earlier call took the value (the fuzzer sends the document's
+# examples too; an earlier run on the same database), it is sent again with the value changed in
+# the smallest way (Sender.make_variant: a capability code gets a 4-character suffix, an e-mail a
+# `+tag` in its local part, an RFC two other homoclave characters), and every later request of
+# this run that carries the same value (the supplier patch, the import row) carries the new one.
+UNIQUE: dict[str, list[str]] = {
+    "capabilities_create": ["code"],  # codes are unique
+    "users_create": ["email"],  # e-mail addresses are unique
+    "suppliers_create": ["tax_id"],  # (country, tax_id) is unique
+}
+
 
 @dataclass
 class Sent:
@@ -706,6 +720,7 @@ class Sender:
         self.receiver: Receiver | None = None
         self.webhooks_to_delete: list[str] = []
         self.example_ids: dict[str, str] = {}  # operationId -> id of what its example created
+        self.variants: dict[str, str] = {}  # unique example values taken already -> what is sent
         self.sent: list[Sent] = []
         self.failures: list[str] = []
         self.gaps: list[str] = []
@@ -951,8 +966,7 @@ class Sender:
         url = op.path
         for k, v in path_values.items():
             url = url.replace("{" + k + "}", urllib.parse.quote(str(v), safe=""))
-        body = None
-        body_text = None
+        body: tuple[str, Any] | None = None  # (media type, value): encoded when sent
         rb = op.op.get("requestBody")
         if rb:
             if "$ref" in rb:
@@ -979,8 +993,7 @@ class Sender:
                 fills += got.fills
             else:
                 raise Gap(f"the request body ({mt}) has neither an example nor a schema")
-            body = encode_body(mt, value)
-            body_text = body.decode("utf-8", "replace")
+            body = (mt, value)
             headers["Content-Type"] = mt
         return {
             "method": op.method.upper(),
@@ -988,7 +1001,6 @@ class Sender:
             "query": query,
             "headers": headers,
             "body": body,
-            "body_text": body_text,
             "adapted": adapted,
             "fills": fills,
         }
@@ -1014,6 +1026,70 @@ class Sender:
         fills += got.fills
         return got.value
 
+    # --- unique values taken by an earlier call ---------------------------------------------------
+    def make_variant(self, name: str, value: Any) -> str | None:
+        """The smallest change that makes a unique example value new (see UNIQUE)."""
+        if not isinstance(value, str):
+            return None
+        tag = base36(self.run)[-4:]
+        if name == "code":  # a capability code: the last part gets a suffix (`atp.tst.sys` + tag)
+            return value + tag
+        if name == "email" and "@" in value:  # plus-addressing: the same mailbox
+            local, domain = value.rsplit("@", 1)
+            return f"{local}+{tag}@{domain}"
+        if name == "tax_id" and len(value) in (12, 13):  # an RFC: its two homoclave letters
+            return value[:-3] + tag[-2:].upper() + value[-1]
+        return None
+
+    def with_variants(self, value: Any) -> tuple[Any, list[str]]:
+        """The value with every unique example value already replaced in this run replaced too,
+        so that the requests after it (a patch, an import of the same company) stay consistent."""
+        changed: list[str] = []
+
+        def walk(v: Any) -> Any:
+            if isinstance(v, dict):
+                return {k: walk(x) for k, x in v.items()}
+            if isinstance(v, list):
+                return [walk(x) for x in v]
+            if isinstance(v, str):
+                out = v
+                for old, new in self.variants.items():
+                    if old in out:
+                        out = out.replace(old, new)
+                        changed.append(f"{old!r} sent as {new!r} (taken by an earlier call; see UNIQUE)")
+                return out
+            return v
+
+        return walk(value), changed
+
+    def retry_unique(self, op: Operation, req: dict[str, Any], first: Sent) -> Sent | None:
+        """A create example answered 409 because one of its unique values was taken by an earlier
+        call (another step, an earlier run on this database): sent again with those values made
+        new in the smallest way (UNIQUE says which and how). None when nothing can be varied."""
+        if first.status != 409 or op.op_id not in UNIQUE or req["body"] is None:
+            return None
+        _, value = req["body"]
+        value, _ = self.with_variants(value)
+        made = []
+        for name in UNIQUE[op.op_id]:
+            old = value.get(name) if isinstance(value, dict) else None
+            new = self.make_variant(name, old)
+            if new is not None and old not in self.variants:
+                self.variants[old] = new
+                made.append(name)
+        if not made:
+            return None
+        again = self.send_one(op, req, "admin")
+        why = first.answer.splitlines()[-1]
+        try:
+            why = json.loads(why).get("detail") or why
+        except (ValueError, AttributeError):
+            pass
+        again.adapted.insert(
+            0, f"first sent as the example: 409 ({short(why, 200)}); again with {', '.join(made)} new"
+        )
+        return again
+
     def send_one(self, op: Operation, req: dict[str, Any], who: str) -> Sent:
         headers = dict(req["headers"])
         adapted = list(req["adapted"])
@@ -1035,11 +1111,16 @@ class Sender:
         shown = f"{req['method']} {url[len(self.base) :]}\n{auth_shown}" + "".join(
             f"{k}: {v}\n" for k, v in headers.items() if k != "Authorization"
         )
-        if req["body_text"] is not None:
-            shown += "\n" + short(req["body_text"], 1500)
+        data = None
+        if req["body"] is not None:
+            mt, value = req["body"]
+            value, changed = self.with_variants(value)
+            adapted += changed
+            data = encode_body(mt, value)
+            shown += "\n" + short(data.decode("utf-8", "replace"), 1500)
         try:
             resp = self.http.request(
-                req["method"], url, headers=headers, data=req["body"], timeout=TIMEOUT, allow_redirects=False
+                req["method"], url, headers=headers, data=data, timeout=TIMEOUT, allow_redirects=False
             )
             status = resp.status_code
             ctype = resp.headers.get("Content-Type", "")
@@ -1081,6 +1162,8 @@ class Sender:
             all_ok = True
             for who in (["admin"] if as_admin else []) + (["anonymous"] if anonymous else []):
                 sent = self.send_one(op, req, who)
+                if who == "admin":
+                    sent = self.retry_unique(op, req, sent) or sent
                 self.sent.append(sent)
                 requests_sent += 1
                 if sent.status is not None and 200 <= sent.status < 300:
