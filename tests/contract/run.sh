@@ -13,11 +13,15 @@
 # 5. generates the Python client (openapi-python-client, no warning allowed), imports every
 #    module and runs partner.py; generates the TypeScript types (openapi-typescript), type-checks
 #    partner.ts with tsc --strict and runs it with node;
-# 6. fuzzes the live service with Schemathesis (every check), as an admin and anonymously.
+# 6. fuzzes the live service with Schemathesis (every check), as an admin and anonymously;
+# 7. validates every example of the document against its schema and sends them (examples.py):
+#    each operation built from its examples must be answered 2xx. Last, so that what it creates
+#    changes nothing the steps above meet (run before the fuzzer, its suppliers led Schemathesis
+#    to a different case); an example value the fuzzer already took is made unique (examples.py).
 # Every step runs even when an earlier one failed (except those that need what failed); the
 # summary at the end lists them, and the exit code is non-zero when any failed.
 #
-# Environment: CONTRACT_STEPS (default "lint diff python ts fuzz": run only some),
+# Environment: CONTRACT_STEPS (default "lint diff python ts fuzz examples": run only some),
 # CONTRACT_DB (default sr_contract), SCHEMATHESIS_MAX_EXAMPLES (30), SCHEMATHESIS_SEED (fixed),
 # KEEP_TMP=1 keeps the temporary directory (generated clients, logs, reports).
 set -euo pipefail
@@ -30,7 +34,7 @@ case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
 
 CACHE=/var/cache/supplier-registry
 VENV="$CACHE/venv-contract"
-STEPS="${CONTRACT_STEPS:-lint diff python ts fuzz}"
+STEPS="${CONTRACT_STEPS:-lint diff python ts fuzz examples}"
 DB="${CONTRACT_DB:-sr_contract}"
 PG="postgres://postgres@127.0.0.1:5432"
 SPEC="$ROOT/openapi/openapi.json"
@@ -279,15 +283,33 @@ fuzz() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# 7. The document's examples: each validates against its schema, and each operation built from
+# them is answered 2xx (issue #13). Plain HTTP with the admin client's credentials.
+examples() {
+  log "examples: every example against its schema, and every operation sent with its examples"
+  local out="$TMP/examples.txt" rc=0
+  "$VENV/bin/python" "$HERE/examples.py" "$SPEC" >"$out" 2>&1 || rc=$?
+  grep -v '^COUNTS ' "$out" || true
+  # COUNTS validated invalid operations sent answered-2xx requests requests-2xx failures
+  local counts
+  counts=$(grep '^COUNTS ' "$out" | tail -n 1 | cut -d' ' -f2- || true)
+  # shellcheck disable=SC2086
+  set -- $counts
+  note "examples: ${1:-?} validated against their schemas, ${2:-?} invalid; ${4:-?} of ${3:-?} operations sent from their examples, ${5:-?} answered 2xx (${7:-?} of ${6:-?} requests); ${8:-?} failure(s)"
+  if [ "$rc" = 0 ]; then passed "examples (valid, and answered 2xx)"; else fail "examples: ${8:-?} failure(s) (listed above)"; fi
+}
+
+# ---------------------------------------------------------------------------------------------
 started=$(date +%s)
 install_tools
 has_step lint && lint
 has_step diff && diff_check
-if has_step python || has_step ts || has_step fuzz; then
+if has_step examples || has_step python || has_step ts || has_step fuzz; then
   if start_service; then
     has_step python && python_client
     has_step ts && ts_client
     has_step fuzz && fuzz
+    has_step examples && examples
   else
     fail "service start"
   fi
