@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, Header, Validation, decode, decode_header, encode};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{
@@ -58,7 +59,16 @@ pub struct Authority {
     audience: String,
     ttl: Duration,
     validation: Validation,
+    /// Tokens already verified, by their SHA-256. An Ed25519 verification was a quarter of the
+    /// service's CPU on an authenticated `GET /v1/suppliers/{id}` (perf, `bench/README.md`), and
+    /// a token never changes: a hit skips the signature, and still checks `exp`. The account
+    /// behind a token is read from the database on every request as before, so disabling it or
+    /// revoking its login still takes effect at once.
+    verified: moka::sync::Cache<[u8; 32], AccessClaims>,
 }
+
+/// How many verified tokens are kept (about 300 bytes each).
+const VERIFIED_TOKENS: u64 = 100_000;
 
 /// What goes into a new token.
 pub struct Grant<'a> {
@@ -84,6 +94,11 @@ impl Authority {
             audience: config.jwt_audience.clone(),
             ttl: config.access_token_ttl,
             validation,
+            verified: moka::sync::Cache::builder()
+                .max_capacity(VERIFIED_TOKENS)
+                // No entry outlives the longest-lived token it can be.
+                .time_to_live(config.access_token_ttl + Duration::from_secs(LEEWAY_SECONDS))
+                .build(),
         }
     }
 
@@ -118,6 +133,21 @@ impl Authority {
     }
 
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(claims) = self.verified.get(&digest) {
+            let now = jsonwebtoken::get_current_timestamp() as i64;
+            if claims.exp + LEEWAY_SECONDS as i64 > now {
+                return Ok(claims);
+            }
+            self.verified.invalidate(&digest);
+        }
+        let claims = self.verify_signed(token)?;
+        self.verified.insert(digest, claims.clone());
+        Ok(claims)
+    }
+
+    /// The full check: type, algorithm, key, signature, `exp`, `nbf`, `iss` and `aud`.
+    fn verify_signed(&self, token: &str) -> Result<AccessClaims, TokenError> {
         let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
         if header.alg != Algorithm::EdDSA
             || !header
@@ -133,5 +163,50 @@ impl Authority {
             .and_then(|kid| self.keys.decoding(kid))
             .ok_or(TokenError::UnknownKey)?;
         Ok(decode::<AccessClaims>(token, key, &self.validation)?.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{Role, Scope};
+
+    fn authority() -> Authority {
+        let config = Config::from_lookup(|_| None).unwrap();
+        Authority::new(KeySet::load(&config).unwrap(), &config)
+    }
+
+    fn token(authority: &Authority) -> String {
+        authority
+            .issue(&Grant {
+                subject: Uuid::nil(),
+                role: Role::Viewer,
+                scopes: &[Scope::Read],
+                client_id: None,
+                session: None,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_verified_token_is_kept_and_only_while_it_is_valid() {
+        let authority = authority();
+        let good = token(&authority);
+        assert!(authority.verify(&good).is_ok());
+        let kept: [u8; 32] = Sha256::digest(good.as_bytes()).into();
+        assert!(authority.verified.contains_key(&kept));
+        assert!(authority.verify(&good).is_ok());
+        // A changed token is another key: verified in full, and refused.
+        let mut forged = good.clone();
+        forged.pop();
+        assert!(authority.verify(&forged).is_err());
+        // A kept entry past its `exp` is not trusted: the token is verified again in full.
+        let junk = "not.a.token";
+        let mut stale = authority.verify(&good).unwrap();
+        stale.exp = 0;
+        let digest: [u8; 32] = Sha256::digest(junk.as_bytes()).into();
+        authority.verified.insert(digest, stale);
+        assert!(authority.verify(junk).is_err());
+        assert!(authority.verified.get(&digest).is_none());
     }
 }
