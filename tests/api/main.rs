@@ -4,9 +4,11 @@
 mod accounts;
 mod auth;
 mod cli;
+mod cluster;
 mod errors;
 mod events;
 mod export_limits;
+mod faults;
 mod feed_visibility;
 mod helpers;
 mod hostile;
