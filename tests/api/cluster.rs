@@ -84,6 +84,32 @@ impl PgCluster {
         cluster
     }
 
+    /// A standby of `primary`: `pg_basebackup -R` streams its data and writes the settings that
+    /// make this cluster follow it; started, read-only.
+    pub fn replica_of(primary: &PgCluster) -> Self {
+        let cluster = Self::empty();
+        cluster.tool(
+            "pg_basebackup",
+            &[
+                "-D",
+                &cluster.data().display().to_string(),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &primary.port.to_string(),
+                "-U",
+                "postgres",
+                "-R",
+                "-X",
+                "stream",
+                "--checkpoint=fast",
+                "--no-sync",
+            ],
+        );
+        cluster.start_server();
+        cluster
+    }
+
     fn empty() -> Self {
         let dir = std::env::temp_dir().join(format!("sr-pg-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&dir).expect("cluster dir");

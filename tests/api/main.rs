@@ -21,6 +21,7 @@ mod ops;
 mod properties;
 mod receiver;
 mod reference;
+mod replica;
 mod scale_out;
 mod search;
 mod suppliers;
