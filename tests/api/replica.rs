@@ -1,7 +1,8 @@
 //! `DATABASE_READ_URL`: searches, facets, exports and statistics read from a streaming replica
 //! (a second cluster made with `pg_basebackup -R` from the test's own primary), a caller with
-//! credentials never misses what was written before its read, and a replica that goes away
-//! leaves the reads to the primary.
+//! credentials never misses what was written before its read, the replica serves anonymous
+//! reads while the primary is away, and a replica that goes away leaves the reads to the
+//! primary.
 
 use std::time::{Duration, Instant};
 
@@ -202,7 +203,25 @@ async fn reads_go_to_the_replica_yet_a_caller_with_credentials_sees_what_was_wri
         router.source(&app.state.pool, true).await == Source::Replica
     })
     .await;
-    assert!(replica_serves_writers, "a caught-up replica serves every read");
+    assert!(
+        replica_serves_writers,
+        "a caught-up replica serves every read"
+    );
+
+    // The primary goes away: anonymous reads go on from the replica.
+    let stopping = primary.clone();
+    tokio::task::spawn_blocking(move || stopping.stop_server())
+        .await
+        .expect("stop the primary");
+    let without_primary = reads(&app, None).await;
+    let starting = primary.clone();
+    tokio::task::spawn_blocking(move || starting.start_server())
+        .await
+        .expect("start the primary");
+    assert_eq!(
+        without_primary, both,
+        "the replica serves while the primary is away"
+    );
 
     // The replica goes away: reads go to the primary, at worst after one 503 with Retry-After.
     let stopping = replica.clone();
