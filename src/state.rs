@@ -103,9 +103,7 @@ impl AppState {
             Ok(conn) => Ok((source, conn)),
             Err(e) if source == Source::Replica => {
                 tracing::warn!(error = %e, "no connection to the read replica");
-                if let Some(replica) = &self.replica {
-                    replica.mark_down();
-                }
+                self.replica_failed();
                 let conn = self.pool_of(Source::Primary, kind).get().await?;
                 Ok((Source::Primary, conn))
             }
@@ -113,14 +111,18 @@ impl AppState {
         }
     }
 
+    /// The replica gave no connection or failed a read: reads go to the primary for a while.
+    pub fn replica_failed(&self) {
+        if let Some(replica) = &self.replica {
+            replica.mark_down();
+        }
+    }
+
     /// Passes on the error of a read from `source`; a replica that answers 503 (connection
     /// lost, server shutting down) is left alone for a while.
     pub fn read_failed(&self, source: Source, err: ApiError) -> ApiError {
-        if source == Source::Replica
-            && matches!(err, ApiError::Unavailable(_))
-            && let Some(replica) = &self.replica
-        {
-            replica.mark_down();
+        if source == Source::Replica && matches!(err, ApiError::Unavailable(_)) {
+            self.replica_failed();
         }
         err
     }

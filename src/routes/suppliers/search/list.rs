@@ -75,7 +75,7 @@ pub async fn list_suppliers(
         // No connection to the replica: nothing ran there; the primary answers.
         Err(search::SearchError::Pool(e)) if source == Source::Replica => {
             tracing::warn!(error = %e, "no connection to the read replica");
-            let _ = state.read_failed(source, ApiError::Unavailable(String::new()));
+            state.replica_failed();
             source = Source::Primary;
             page(source).await
         }
