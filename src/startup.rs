@@ -155,6 +155,7 @@ fn app_state(config: Config) -> anyhow::Result<AppState> {
         facets_cache: AnswerCache::new(config.facets_cache_ttl, 1024),
         import_queued: Default::default(),
         exports: crate::state::ExportLimits::new(&config)?,
+        replica: db::replica::Replica::build(&config, config.database_pool_size)?,
         config: Arc::new(config),
         size_rules: Default::default(),
     })

@@ -7,13 +7,18 @@ use std::{
     time::Duration,
 };
 
-use diesel_async::AsyncPgConnection;
+use actix_web::{HttpRequest, http::header};
+use diesel_async::{AsyncPgConnection, pooled_connection::deadpool};
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 
 use crate::{
     auth::{secrets::DigestKey, tokens::Authority},
     config::Config,
-    db::{Pool, SearchPools, build_export_pool, search::AnswerCache},
+    db::{
+        Pool, SearchPools, build_export_pool,
+        replica::{Replica, Source},
+        search::AnswerCache,
+    },
     domain::size::SizeRule,
     error::ApiError,
     http::metrics::Metrics,
@@ -42,9 +47,86 @@ pub struct AppState {
     pub import_queued: Arc<tokio::sync::Notify>,
     /// The exports' connections and how many may run at once.
     pub exports: Arc<ExportLimits>,
+    /// The streaming replica of `DATABASE_READ_URL`, when set.
+    pub replica: Option<Replica>,
+}
+
+/// A pooled connection.
+pub type Conn = deadpool::Object<AsyncPgConnection>;
+
+/// The reads that may go to the replica (see [`crate::db::replica`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadKind {
+    /// Facets and statistics.
+    Plain,
+    Export,
 }
 
 impl AppState {
+    /// Where a read that may lag a little goes: the replica or the primary (see
+    /// [`crate::db::replica`]).
+    pub async fn read_source(&self, req: &HttpRequest) -> Source {
+        match &self.replica {
+            None => Source::Primary,
+            Some(replica) => {
+                let credentials = req.headers().contains_key(header::AUTHORIZATION);
+                replica.source(&self.pool, credentials).await
+            }
+        }
+    }
+
+    /// The search pools of `source`.
+    pub fn search_pools_of(&self, source: Source) -> &SearchPools {
+        match (&self.replica, source) {
+            (Some(replica), Source::Replica) => &replica.search,
+            _ => &self.search_pools,
+        }
+    }
+
+    fn pool_of(&self, source: Source, kind: ReadKind) -> &Pool {
+        match (&self.replica, source, kind) {
+            (Some(replica), Source::Replica, ReadKind::Plain) => &replica.pool,
+            (Some(replica), Source::Replica, ReadKind::Export) => &replica.export,
+            (_, _, ReadKind::Plain) => &self.pool,
+            (_, _, ReadKind::Export) => &self.exports.pool,
+        }
+    }
+
+    /// A connection for a read of `kind` from `source`; when the replica gives none, the
+    /// primary's instead (and the replica is left alone for a while). Returns where it read.
+    pub async fn read_conn(
+        &self,
+        source: Source,
+        kind: ReadKind,
+    ) -> Result<(Source, Conn), ApiError> {
+        match self.pool_of(source, kind).get().await {
+            Ok(conn) => Ok((source, conn)),
+            Err(e) if source == Source::Replica => {
+                tracing::warn!(error = %e, "no connection to the read replica");
+                self.replica_failed();
+                let conn = self.pool_of(Source::Primary, kind).get().await?;
+                Ok((Source::Primary, conn))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The replica gave no connection or failed a read: reads go to the primary for a while.
+    pub fn replica_failed(&self) {
+        if let Some(replica) = &self.replica {
+            replica.mark_down();
+        }
+    }
+
+    /// Passes on the error of a read from `source`; a replica that answers 503 (connection
+    /// lost, server shutting down) is left alone for a while.
+    pub fn read_failed(&self, source: Source, err: ApiError) -> ApiError {
+        if source == Source::Replica && matches!(err, ApiError::Unavailable(_)) {
+            self.replica_failed();
+        }
+        err
+    }
+
     pub async fn size_rules(&self, conn: &mut AsyncPgConnection) -> Result<&[SizeRule], ApiError> {
         self.size_rules
             .get_or_try_init(|| async { crate::db::reference::load_size_rules(conn).await })

@@ -34,6 +34,10 @@ pub enum CorsOrigins {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: SecretString,
+    /// `DATABASE_READ_URL` (optional): a streaming replica of `DATABASE_URL` (hot standby) that
+    /// takes the reads that may lag a little: searches, facets, exports and statistics (see
+    /// `db::replica` for which caller's read stays on the primary).
+    pub database_read_url: Option<SecretString>,
     /// `DATABASE_MIGRATION_URL`: the role that owns the schema, for `migrate` (and for `serve`'s
     /// migrations at start); `DATABASE_URL` when unset. The service's own role then needs only
     /// DML rights.
@@ -117,6 +121,10 @@ impl Config {
         if let Some(url) = &database_migration_url {
             parse_database_url(url).map_err(|e| err("DATABASE_MIGRATION_URL", e.message))?;
         }
+        let database_read_url = get("DATABASE_READ_URL");
+        if let Some(url) = &database_read_url {
+            parse_database_url(url).map_err(|e| err("DATABASE_READ_URL", e.message))?;
+        }
         let redis_url = get("REDIS_URL");
         if let Some(url) = &redis_url {
             check_redis_url(url)?;
@@ -142,6 +150,7 @@ impl Config {
         Ok(Self {
             database_url: SecretString::from(database_url),
             database_migration_url: database_migration_url.map(SecretString::from),
+            database_read_url: database_read_url.map(SecretString::from),
             migrate_on_start: flag_or(&get, "MIGRATE_ON_START", true)?,
             redis_url: redis_url.map(SecretString::from),
             redis_key_prefix: get("REDIS_KEY_PREFIX")
@@ -397,6 +406,18 @@ mod tests {
         assert!(cfg.migrate_on_start);
         assert_eq!(cfg.migration_url(), DEFAULT_DATABASE_URL);
         assert!(cfg.redis_url.is_none());
+        assert!(cfg.database_read_url.is_none());
+    }
+
+    #[test]
+    fn a_read_url_must_be_a_postgres_url() {
+        let cfg = config(&[(
+            "DATABASE_READ_URL",
+            "postgres://replica:5433/supplier_registry",
+        )]);
+        assert!(cfg.unwrap().database_read_url.is_some());
+        let bad = config(&[("DATABASE_READ_URL", "mysql://replica/db")]).unwrap_err();
+        assert_eq!(bad.var, "DATABASE_READ_URL");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod imports;
 pub mod reference;
+pub mod replica;
 pub mod schema;
 pub mod search;
 pub mod stats;
@@ -61,9 +62,14 @@ pub struct SearchPools {
 }
 
 pub fn build_search_pools(config: &Config) -> anyhow::Result<SearchPools> {
+    search_pools_at(config, config.database_url.expose_secret())
+}
+
+/// The search pools on the database at `url` (the primary, or a replica).
+fn search_pools_at(config: &Config, url: &str) -> anyhow::Result<SearchPools> {
     Ok(SearchPools {
-        generic: pool_with(config, "SET plan_cache_mode = force_generic_plan; ")?,
-        custom: pool_with(config, "SET plan_cache_mode = force_custom_plan; ")?,
+        generic: pool_at(config, url, "SET plan_cache_mode = force_generic_plan; ")?,
+        custom: pool_at(config, url, "SET plan_cache_mode = force_custom_plan; ")?,
     })
 }
 
@@ -72,13 +78,18 @@ pub fn build_search_pools(config: &Config) -> anyhow::Result<SearchPools> {
 /// the statement timeout, so these sessions have none (each wait for the client is bounded
 /// instead; see `state::ExportLimits`).
 pub fn build_export_pool(config: &Config, size: usize) -> anyhow::Result<Pool> {
-    sized_pool(config, "", size, 0)
+    sized_pool(config, config.database_url.expose_secret(), "", size, 0)
 }
 
 fn pool_with(config: &Config, setup: &'static str) -> anyhow::Result<Pool> {
+    pool_at(config, config.database_url.expose_secret(), setup)
+}
+
+fn pool_at(config: &Config, url: &str, setup: &'static str) -> anyhow::Result<Pool> {
     let statement_timeout_ms = config.database_statement_timeout.as_millis();
     sized_pool(
         config,
+        url,
         setup,
         config.database_pool_size,
         statement_timeout_ms,
@@ -87,6 +98,7 @@ fn pool_with(config: &Config, setup: &'static str) -> anyhow::Result<Pool> {
 
 fn sized_pool(
     config: &Config,
+    url: &str,
     setup: &'static str,
     size: usize,
     statement_timeout_ms: u128,
@@ -110,10 +122,8 @@ fn sized_pool(
         }
         .boxed()
     });
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
-        config.database_url.expose_secret(),
-        manager_config,
-    );
+    let manager =
+        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, manager_config);
     let timeout = Some(config.database_acquire_timeout);
     Pool::builder(manager)
         .max_size(size)

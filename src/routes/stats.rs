@@ -15,7 +15,7 @@ use crate::{
     domain::codes::is_country,
     error::ApiError,
     http::pagination::ApiQuery,
-    state::AppState,
+    state::{AppState, ReadKind},
 };
 
 /// A value and how many suppliers have it.
@@ -87,9 +87,14 @@ pub async fn coverage(
         ));
     }
     let spanish = crate::routes::capabilities::language(&req) == "es";
-    let mut conn = state.pool.get().await?;
-    let (capabilities, _) = reference::all_capabilities(&mut conn).await?;
-    let rows = stats::coverage(&mut conn, country.as_deref()).await?;
+    let source = state.read_source(&req).await;
+    let (source, mut conn) = state.read_conn(source, ReadKind::Plain).await?;
+    let (capabilities, _) = reference::all_capabilities(&mut conn)
+        .await
+        .map_err(|e| state.read_failed(source, e.into()))?;
+    let rows = stats::coverage(&mut conn, country.as_deref())
+        .await
+        .map_err(|e| state.read_failed(source, e.into()))?;
     let (capabilities, gaps) = coverage_of(capabilities, rows, spanish);
     Ok(HttpResponse::Ok()
         .insert_header((header::VARY, "Accept-Language"))
@@ -173,15 +178,22 @@ pub struct SummaryResponse {
     security((), ("bearer" = []), ("oauth2" = []))
 )]
 #[get("/stats/summary")]
-pub async fn summary(state: web::Data<AppState>) -> Result<web::Json<SummaryResponse>, ApiError> {
-    let mut conn = state.pool.get().await?;
+pub async fn summary(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<web::Json<SummaryResponse>, ApiError> {
+    let source = state.read_source(&req).await;
+    let (source, mut conn) = state.read_conn(source, ReadKind::Plain).await?;
     let mut response = SummaryResponse {
         by_country: Vec::new(),
         by_status: Vec::new(),
         by_size_class: Vec::new(),
         verifications_per_month: Vec::new(),
     };
-    for row in stats::summary_counts(&mut conn).await? {
+    let counts = stats::summary_counts(&mut conn)
+        .await
+        .map_err(|e| state.read_failed(source, e.into()))?;
+    for row in counts {
         let count = Count {
             value: row.value,
             count: row.count,
@@ -193,7 +205,8 @@ pub async fn summary(state: web::Data<AppState>) -> Result<web::Json<SummaryResp
         }
     }
     response.verifications_per_month = stats::verifications_per_month(&mut conn)
-        .await?
+        .await
+        .map_err(|e| state.read_failed(source, e.into()))?
         .into_iter()
         .map(|m| MonthCount {
             month: m.month.format("%Y-%m").to_string(),

@@ -320,9 +320,17 @@ impl TestApp {
     /// Creates a user of `role` straight through the library (as `admin create-user` does) and
     /// logs it in; returns its id and access token.
     pub async fn user_with_role(&self, role: &str) -> TestUser {
+        self.user_with_role_at(&self.db.url(), role).await
+    }
+
+    /// `user_with_role` for a server whose `DATABASE_URL` is `database_url` (a database other
+    /// than the harness's own, such as one on a test's own cluster).
+    pub async fn user_with_role_at(&self, database_url: &str, role: &str) -> TestUser {
         let email = format!("{role}-{}@example.mx", uuid::Uuid::now_v7().simple());
         let password = "correct horse battery staple".to_owned();
-        let mut conn = self.db.connect().await;
+        let mut conn = AsyncPgConnection::establish(database_url)
+            .await
+            .expect("connect to the server's database");
         let row = NewUser::prepare(CreateUserRequest {
             email: email.clone(),
             password: password.clone(),
@@ -566,6 +574,22 @@ fn probe_routes(cfg: &mut web::ServiceConfig) {
             body.parse::<Probe>()
                 .map(|probe| HttpResponse::Ok().json(probe))
         }),
+    )
+    .route(
+        "/__probe/hold",
+        // Holds a connection of the main pool for `ms` milliseconds (`SELECT pg_sleep`), as a slow
+        // request would: for the tests of an exhausted pool.
+        web::get().to(
+            |state: web::Data<supplier_registry::state::AppState>,
+             query: web::Query<HashMap<String, u64>>| async move {
+                let ms = query.get("ms").copied().unwrap_or(1000);
+                let mut conn = state.pool.get().await?;
+                diesel::sql_query(format!("SELECT pg_sleep({})", ms as f64 / 1000.0))
+                    .execute(&mut conn)
+                    .await?;
+                Ok::<_, ApiError>(HttpResponse::NoContent().finish())
+            },
+        ),
     )
     .route(
         "/__probe/fail",

@@ -28,7 +28,7 @@ use crate::{
     db::search::{self, ExportRow},
     domain::text,
     error::ApiError,
-    state::{AppState, ExportSlot},
+    state::{AppState, ExportSlot, ReadKind},
 };
 
 /// What the writer task sends the response: a chunk of the body, or the error that ends it.
@@ -64,7 +64,8 @@ pub async fn export_suppliers(
     let slot = state
         .exports
         .try_start(caller_key(&req, principal.0.as_ref()))?;
-    let conn = state.exports.pool.get().await?;
+    let source = state.read_source(&req).await;
+    let (_, conn) = state.read_conn(source, ReadKind::Export).await?;
     let rows = search::export_query(&filters, &visibility);
     let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(8);
     let cut = Arc::new(AtomicBool::new(false));

@@ -16,7 +16,7 @@ use crate::{
     auth::MaybePrincipal,
     db::search::{self, Answer, Filters, Visibility},
     error::ApiError,
-    state::AppState,
+    state::{AppState, ReadKind},
 };
 
 /// A value and how many matching suppliers have it.
@@ -60,20 +60,26 @@ pub async fn supplier_facets(
     let visibility = visibility(principal.0.as_ref());
     let query = Query::<NoParams>::parse(req.query_string())?;
     let filters = query.filters.into_filters(&visibility)?;
-    let mut conn = state.pool.get().await?;
+    let source = state.read_source(&req).await;
+    let (source, mut conn) = state.read_conn(source, ReadKind::Plain).await?;
     let cache = &state.facets_cache;
+    // The replica's answers are those of the primary at an earlier generation: one cache serves
+    // both.
     let body = if cache.enabled() {
         // Read before the counts, so that an entry is never older than its generation.
-        let generation = search::generation(&mut conn).await?;
+        let generation = search::generation(&mut conn)
+            .await
+            .map_err(|e| state.read_failed(source, e.into()))?;
         let key = format!("{visibility:?} {filters:?}");
         let counts = facet_counts(&mut conn, &filters, &visibility);
         cache
             .get_or_compute(key, generation, counts)
             .await
-            .map_err(shared_error)?
+            .map_err(shared_error)
     } else {
-        facet_counts(&mut conn, &filters, &visibility).await?
-    };
+        facet_counts(&mut conn, &filters, &visibility).await
+    }
+    .map_err(|e| state.read_failed(source, e))?;
     Ok(HttpResponse::Ok()
         .content_type(mime::APPLICATION_JSON)
         .body(web::Bytes::from_owner(body)))

@@ -11,7 +11,10 @@ use super::{
 };
 use crate::{
     auth::{MaybePrincipal, Principal},
-    db::search::{self, After, Hit, Sort},
+    db::{
+        replica::Source,
+        search::{self, After, Hit, Sort},
+    },
     error::ApiError,
     http::pagination::{Page, decode_cursor, encode_cursor},
     state::AppState,
@@ -57,23 +60,37 @@ pub async fn list_suppliers(
         .as_deref()
         .map(|c| decode_cursor(&state.digest_key, &scope, c))
         .transpose()?;
-    let pools = &state.search_pools;
-    let mut hits = search::page(
-        pools,
-        &filters,
-        &visibility,
-        sort,
-        after.as_ref(),
-        limit + 1,
-    )
-    .await?;
+    let mut source = state.read_source(&req).await;
+    let page = |source| {
+        search::page(
+            state.search_pools_of(source),
+            &filters,
+            &visibility,
+            sort,
+            after.as_ref(),
+            limit + 1,
+        )
+    };
+    let found = match page(source).await {
+        // No connection to the replica: nothing ran there; the primary answers.
+        Err(search::SearchError::Pool(e)) if source == Source::Replica => {
+            tracing::warn!(error = %e, "no connection to the read replica");
+            state.replica_failed();
+            source = Source::Primary;
+            page(source).await
+        }
+        other => other,
+    };
+    let mut hits = found.map_err(|e| state.read_failed(source, e.into()))?;
     let more = hits.len() as i64 > limit;
     hits.truncate(limit as usize);
     let next_cursor = more
         .then(|| hits.last())
         .flatten()
         .map(|h| encode_cursor(&state.digest_key, &scope, &h.after()));
-    let data = documents(&state, principal.0.as_ref(), &hits).await?;
+    let data = documents(&state, source, principal.0.as_ref(), &hits)
+        .await
+        .map_err(|e| state.read_failed(source, e))?;
     Ok(web::Json(Page { data, next_cursor }))
 }
 
@@ -81,11 +98,12 @@ pub async fn list_suppliers(
 /// (a hit the caller may not see, or that went away since, is left out).
 async fn documents(
     state: &AppState,
+    source: Source,
     principal: Option<&Principal>,
     hits: &[Hit],
 ) -> Result<Vec<SupplierDocument>, ApiError> {
     let ids: Vec<_> = hits.iter().map(|h| h.id).collect();
-    let mut records: HashMap<_, _> = search::records(&state.search_pools, &ids)
+    let mut records: HashMap<_, _> = search::records(state.search_pools_of(source), &ids)
         .await?
         .into_iter()
         .map(|r| (r.id, r))
