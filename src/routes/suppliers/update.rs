@@ -119,6 +119,9 @@ async fn apply(
         .await?
         .ok_or_else(not_found)?;
     check_can_edit(p.principal, &record)?;
+    // The precondition before the content (RFC 9110 §13.2.1): a stale tag is 412 whatever the
+    // body says.
+    p.if_match.check(record.version)?;
     if record.status == SupplierStatus::Archived {
         return Err(ApiError::conflict("The supplier is archived and cannot change.").into());
     }
@@ -130,8 +133,6 @@ async fn apply(
     let by_owner = is_owner(p.principal, &record);
     let edit =
         supplier::edit(&current, parsed, &reference.known(), p.rules, by_owner).map_err(refused)?;
-    // A body that breaks a rule is 422 whatever the version; a good one must match it.
-    p.if_match.check(record.version)?;
     let Some(edit) = edit else {
         return Ok(document(record, View::Full)?);
     };
