@@ -367,7 +367,7 @@ def http_url(value: str) -> str:
         return value
     scheme, authority, rest = match.groups()
     host, _, port = authority.rpartition("@")[2].partition(":")
-    ipv4_ok = not host[:1].isdigit() or all(int(n) <= 255 for n in host.split("."))
+    ipv4_ok = not re.fullmatch(r"[\d.]+", host) or all(int(n) <= 255 for n in host.split("."))
     if HOST.fullmatch(host) and ipv4_ok and (not port or (port.isdigit() and int(port) <= 65535)):
         return value
     return f"{scheme}example.org{rest}"
