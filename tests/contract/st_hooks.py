@@ -313,6 +313,11 @@ def known_capabilities(items: list, ref: Reference) -> list:
     return out
 
 
+def today() -> datetime.date:
+    """The service's today (UTC)."""
+    return datetime.datetime.now(datetime.timezone.utc).date()
+
+
 def parse_date(value: Any) -> datetime.date | None:
     try:
         return datetime.date.fromisoformat(value) if isinstance(value, str) else None
@@ -323,7 +328,7 @@ def parse_date(value: Any) -> datetime.date | None:
 def certificates_in_order(items: list, ref: Reference) -> list:
     """`certifications[]`: a scheme from `GET /v1/certification-schemes`; dates within 1950-2100,
     `issued_on` not in the future and `expires_on` "after `issued_on`"."""
-    today, low, high = datetime.date.today(), datetime.date(1950, 1, 1), datetime.date(2100, 12, 31)
+    now, low, high = today(), datetime.date(1950, 1, 1), datetime.date(2100, 12, 31)
     out = []
     for i, cert in enumerate(items):
         cert = dict(cert)
@@ -331,7 +336,7 @@ def certificates_in_order(items: list, ref: Reference) -> list:
             cert["scheme"] = ref.schemes[i % len(ref.schemes)]
         issued, expires = parse_date(cert.get("issued_on")), parse_date(cert.get("expires_on"))
         if issued is not None:
-            issued = min(max(issued, low), today)
+            issued = min(max(issued, low), now)
             cert["issued_on"] = issued.isoformat()
         if expires is not None:
             expires = min(max(expires, low), high)
@@ -383,8 +388,8 @@ def supplier_rules(body: dict, country: str | None, ref: Reference) -> None:
         body["external_refs"] = distinct_refs(body["external_refs"])
     # `founded_year`: at most this year (the schema has only `minimum: 1800`).
     year = body.get("founded_year")
-    if isinstance(year, (int, float)) and year > datetime.date.today().year:
-        body["founded_year"] = type(year)(datetime.date.today().year)
+    if isinstance(year, (int, float)) and year > today().year:
+        body["founded_year"] = type(year)(today().year)
     # `annual_sales.currency`: an ISO 4217 currency (the schema has only `^[A-Z]{3}$`).
     sales = body.get("annual_sales")
     if isinstance(sales, dict) and sales.get("currency") not in CURRENCIES:
