@@ -13,7 +13,9 @@
 # 5. generates the Python client (openapi-python-client, no warning allowed), imports every
 #    module and runs partner.py; generates the TypeScript types (openapi-typescript), type-checks
 #    partner.ts with tsc --strict and runs it with node;
-# 6. fuzzes the live service with Schemathesis (every check), as an admin and anonymously;
+# 6. fuzzes the live service with Schemathesis (every check, default expectations; the hooks in
+#    st_hooks.py make positive cases respect the document's prose rules), as an admin and
+#    anonymously;
 # 7. validates every example of the document against its schema and sends them (examples.py):
 #    each operation built from its examples must be answered 2xx. Last, so that what it creates
 #    changes nothing the steps above meet (run before the fuzzer, its suppliers led Schemathesis
@@ -256,7 +258,9 @@ fuzz_once() { # NAME [schemathesis args...]
   log "Schemathesis ($name): --checks all, --max-examples $MAX_EXAMPLES, seed $SEED"
   # One worker: with the fixed seed, the same test cases and so the same failures on every run
   # (two workers interleave the requests, and the database state each case meets, differently).
-  (cd "$dir" && "$VENV/bin/schemathesis" --config-file "$HERE/schemathesis.toml" run "$SPEC" \
+  # The hooks (st_hooks.py) make the positive cases respect the rules the document states in
+  # prose (issued cursors, current ETags, tax ids valid for the country, ...).
+  (cd "$dir" && SCHEMATHESIS_HOOKS="$HERE/st_hooks.py" "$VENV/bin/schemathesis" --config-file "$HERE/schemathesis.toml" run "$SPEC" \
     --url "$BASE_URL" --checks all --max-examples "$MAX_EXAMPLES" --seed "$SEED" --workers 1 \
     --generation-database none --request-timeout 10 --no-color --report junit \
     --report-dir "$dir" "$@") >"$dir/output.txt" 2>&1 || rc=$?
