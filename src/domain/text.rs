@@ -124,6 +124,14 @@ pub fn strict_name_pattern() -> String {
     )
 }
 
+/// The `pattern` of an http(s) URL as the supplier rules take it (it is stored as sent): a
+/// lower-case scheme, a host, and no whitespace or control character anywhere (the URL must
+/// also parse).
+pub fn http_url_pattern() -> String {
+    let no = format!("{WHITESPACE_CLASS}{CONTROLS_CLASS}");
+    format!("^https?://[^{no}/?#]+[^{no}]*$")
+}
+
 /// The `pattern` of text with no forbidden control (it may be blank).
 pub fn plain_pattern() -> String {
     format!("^[^{CONTROLS_CLASS}]*$")

@@ -21,10 +21,13 @@ pub fn etag(version: i32) -> String {
 pub struct IfMatch(Option<header::IfMatch>);
 
 impl IfMatch {
-    /// The request's `If-Match`; `None` when it is absent or not readable as text.
+    /// The request's `If-Match`; `None` when it is absent or empty.
     fn of(req: &HttpRequest) -> Option<Self> {
-        // An empty value is read as no header (some clients send `If-Match:` for "none").
-        let raw = req.headers().get(header::IF_MATCH)?.to_str().ok()?;
+        // An empty value is read as no header (some clients send `If-Match:` for "none"); one
+        // that is not visible ASCII is malformed.
+        let Ok(raw) = req.headers().get(header::IF_MATCH)?.to_str() else {
+            return Some(Self(None));
+        };
         if raw.trim().is_empty() {
             return None;
         }

@@ -149,7 +149,12 @@ fn rules() -> Vec<(&'static str, &'static str, Rule)> {
         ("SupplierInput", "country", Named(COUNTRY)),
         ("SupplierDocument", "country", Named(COUNTRY)),
         ("SupplierInput", "subdivision", Pattern(SUBDIVISION.into())),
-        ("SupplierInput", "website", Pattern(HTTP_URL.into())),
+        (
+            "SupplierInput",
+            "website",
+            Pattern(text::http_url_pattern()),
+        ),
+        ("SupplierInput", "website", MaxLen(2048)),
         ("CreateWebhookRequest", "url", Pattern(HTTP_URL.into())),
         (
             "CapabilityInput",
@@ -264,6 +269,18 @@ pub(super) fn constrain(doc: &mut Value) {
             "example": "MX",
         }),
     );
+    // Parameter names hold no control character (the body reader refuses one anywhere).
+    if let Some(params) = schemas.get_mut("CapabilityParameters") {
+        let plain = json!({ "type": "string", "pattern": text::plain_pattern() });
+        let scalar =
+            json!([plain, { "type": "number" }, { "type": "boolean" }, { "type": "null" }]);
+        let mut value = scalar.clone();
+        if let Value::Array(choices) = &mut value {
+            choices.push(json!({ "type": "array", "items": { "anyOf": scalar } }));
+        }
+        params["propertyNames"] = plain;
+        params["additionalProperties"] = json!({ "anyOf": value });
+    }
     for form in ["TokenRequest", "RevokeRequest"] {
         if let Some(props) = schemas
             .get_mut(form)
@@ -364,6 +381,9 @@ fn apply(prop: &mut Value, rule: Rule) {
     }
 }
 
+/// `If-Match` where it may be left out: empty too (`http::etag`: an empty value is no header).
+const OPTIONAL_IF_MATCH: &str = r#"^(|\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)$"#;
+
 /// Parameters by name (and, for a name that means different things, by path): the formats
 /// `http::etag`, `http::idempotency`, `http::pagination` and the search filters read.
 fn parameter_rules() -> Vec<(Option<&'static str>, &'static str, Value)> {
@@ -449,6 +469,16 @@ pub(super) fn constrain_parameters(doc: &mut Value) {
                     .find(|(p, n, _)| *n == name && p.is_none_or(|p| p == path));
                 if let Some((_, _, schema)) = rule {
                     param["schema"] = schema.clone();
+                }
+                // Where `If-Match` is optional (the transitions), an empty one is no header.
+                if name == "If-Match" && param["required"] != Value::Bool(true) {
+                    param["schema"]["pattern"] = json!(OPTIONAL_IF_MATCH);
+                }
+                // A comma list names at least one value (`status=` is 400).
+                if ["status", "size_class"].contains(&name.as_str())
+                    && param["schema"]["type"] == "array"
+                {
+                    param["schema"]["minItems"] = json!(1);
                 }
             }
         }

@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 pub(super) fn finish(api: &utoipa::openapi::OpenApi) -> Value {
     let mut doc = serde_json::to_value(api).unwrap_or_default();
     name_pages(&mut doc);
-    derive_patch(&mut doc);
     super::closed::constrain(&mut doc);
+    // After the constraints, so that the patch has the same ones as the input.
+    derive_patch(&mut doc);
     super::closed::constrain_parameters(&mut doc);
     open_operations(&mut doc);
     doc

@@ -755,3 +755,35 @@ async fn an_empty_body_names_every_required_field() {
         ]
     );
 }
+
+#[tokio::test]
+async fn what_json_schema_calls_valid_is_valid_here_too() {
+    let app = spawn_app().await;
+    let owner = app.user_with_role("supplier").await;
+    let mut body = bajio();
+    // 42.0 is the integer 42 to JSON Schema; a tab is text.
+    body["employees"] = json!(42.0);
+    body["founded_year"] = json!(2001.0);
+    body["website"] = json!("https://EnBajio.mx/");
+    body["city"] = json!("León\tGuanajuato");
+
+    let resp = app.post_supplier(&owner.token, &body).await;
+
+    let status = resp.status().as_u16();
+    let doc: Value = resp.json().await.unwrap();
+    assert_eq!(status, 201, "{doc}");
+    assert_eq!(doc["employees"], 42);
+    assert_eq!(doc["founded_year"], 2001);
+    let mut fraction = bajio();
+    fraction["employees"] = json!(42.5);
+    fraction["tax_id"] = json!("EBA0102035A9");
+    let problem = assert_problem(app.post_supplier(&owner.token, &fraction).await, 422).await;
+    assert_eq!(problem.errors[0].field, "employees");
+    // Parameters are scalars or lists of them, as the document says.
+    let mut nested = bajio();
+    nested["tax_id"] = json!("EBA0102035A9");
+    nested["capabilities"] =
+        json!([{ "code": "atp.asm", "parameters": { "pitch": { "um": 40 } } }]);
+    let problem = assert_problem(app.post_supplier(&owner.token, &nested).await, 422).await;
+    assert_eq!(problem.errors[0].field, "capabilities[0].parameters.pitch");
+}

@@ -160,7 +160,36 @@ fn inside(path: &str, outer: &str) -> bool {
 }
 
 /// Reads `body` as a supplier in one pass.
+/// The integer fields with a whole number written as a float (`42.0`) as integers: JSON (and
+/// JSON Schema) counts it as the same number.
+fn whole_numbers(body: &Value) -> std::borrow::Cow<'_, Value> {
+    const INTEGERS: &[&str] = &["employees", "founded_year"];
+    let whole = |v: &Value| {
+        v.as_f64()
+            .filter(|f| v.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| Value::from(f as i64))
+    };
+    let Value::Object(map) = body else {
+        return std::borrow::Cow::Borrowed(body);
+    };
+    if !INTEGERS
+        .iter()
+        .any(|k| map.get(*k).and_then(whole).is_some())
+    {
+        return std::borrow::Cow::Borrowed(body);
+    }
+    let mut map = map.clone();
+    for key in INTEGERS {
+        if let Some(n) = map.get(*key).and_then(whole) {
+            map.insert((*key).to_owned(), n);
+        }
+    }
+    std::borrow::Cow::Owned(Value::Object(map))
+}
+
 pub fn parse(body: &Value) -> Parsed {
+    let normal = whole_numbers(body);
+    let body: &Value = &normal;
     let mut input = blank();
     let Value::Object(map) = body else {
         let errors = vec![FieldError::new("body", "object", "must be a JSON object")];

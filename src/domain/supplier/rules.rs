@@ -184,13 +184,33 @@ fn capabilities(input: &SupplierInput, errors: &mut Vec<FieldError>, known: &Kno
         optional_text(errors, &format!("{field}.details"), &cap.details, 2000);
         match &cap.parameters {
             None | Some(Value::Null) => {}
-            Some(Value::Object(map)) if Value::Object(map.clone()).to_string().len() <= 8192 => {}
+            Some(Value::Object(map)) if Value::Object(map.clone()).to_string().len() <= 8192 => {
+                for (name, value) in map {
+                    if !is_parameter_value(value) {
+                        errors.push(FieldError::new(
+                            format!("{field}.parameters.{name}"),
+                            "type",
+                            "must be a string, a number, a boolean, null, or a list of them",
+                        ));
+                    }
+                }
+            }
             Some(_) => errors.push(FieldError::new(
                 format!("{field}.parameters"),
                 "object",
                 "must be an object of at most 8 KiB",
             )),
         }
+    }
+}
+
+/// A parameter's value: a scalar, or a list of scalars (a `[min, max]` range is one).
+fn is_parameter_value(value: &Value) -> bool {
+    let scalar = |v: &Value| !matches!(v, Value::Array(_) | Value::Object(_));
+    match value {
+        Value::Array(items) => items.iter().all(scalar),
+        Value::Object(_) => false,
+        _ => true,
     }
 }
 
