@@ -75,7 +75,8 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<StatusRespon
 ///
 /// The text exposition format: `http_requests_total` and
 /// `http_request_duration_seconds` by method, route and status; `db_pool_*` for each pool
-/// (`pool` = `main`, `search_generic`, `search_custom`).
+/// (`pool` = `main`, `search_generic`, `search_custom`, `export`, and with `DATABASE_READ_URL`
+/// `replica`, `replica_search_generic`, `replica_search_custom`, `replica_export`).
 #[utoipa::path(
     operation_id = "ops_metrics",
     tag = "ops",
@@ -93,11 +94,21 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             waiting: status.waiting,
         }
     };
-    let text = state.metrics.render(&[
+    let mut pools = vec![
         ("main", use_of(&state.pool)),
         ("search_generic", use_of(&state.search_pools.generic)),
         ("search_custom", use_of(&state.search_pools.custom)),
-    ]);
+        ("export", use_of(&state.exports.pool)),
+    ];
+    if let Some(replica) = &state.replica {
+        pools.extend([
+            ("replica", use_of(&replica.pool)),
+            ("replica_search_generic", use_of(&replica.search.generic)),
+            ("replica_search_custom", use_of(&replica.search.custom)),
+            ("replica_export", use_of(&replica.export)),
+        ]);
+    }
+    let text = state.metrics.render(&pools);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text)

@@ -183,6 +183,8 @@ async fn metrics_count_requests_by_route_pattern_and_status_and_report_the_pool(
     line(
         r#"http_request_duration_seconds_bucket{method="GET",route="/readyz",status="200",le="0.005"}"#,
     );
+    // The exports' own pool has as many connections as exports may run at once.
+    line(r#"db_pool_max_connections{pool="export"} "#);
     for pool in ["main", "search_generic", "search_custom"] {
         assert!(
             line(&format!(r#"db_pool_max_connections{{pool="{pool}"}} "#)).ends_with(" 4"),

@@ -149,6 +149,14 @@ async fn reads_go_to_the_replica_yet_a_caller_with_credentials_sees_what_was_wri
         anonymous, alpha_everywhere,
         "the replica follows the primary"
     );
+    // The replica's pools are in /metrics, beside the primary's.
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for pool in ["replica", "replica_search_generic", "replica_export"] {
+        assert!(
+            metrics.contains(&format!("db_pool_max_connections{{pool=\"{pool}\"}}")),
+            "{pool} in /metrics"
+        );
+    }
 
     // The replica stops replaying; Beta is written on the primary.
     exec(&replica, "SELECT pg_wal_replay_pause()").await;
