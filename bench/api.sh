@@ -19,20 +19,7 @@ cd "$(dirname "$0")/.."
 N=${1:-100000}
 DURATION=${DURATION:-15}
 PORT=${PORT:-18081}
-PG=${PG:-postgres://postgres@127.0.0.1:5432}
-BIN=${BIN:-$(cargo metadata --format-version 1 --no-deps 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)[\"target_directory\"])")/release/supplier-registry}
-DB="sr_bench_$N"
-URL="http://127.0.0.1:$PORT"
-
-command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
-[ -x "$BIN" ] || cargo build --release --quiet
-
-have=$(psql "$PG/$DB" -Atqc "select count(*) from suppliers" 2>/dev/null || echo 0)
-if [ "$have" -lt "$N" ]; then
-  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
-  DATABASE_URL="$PG/$DB" RUST_LOG=warn "$BIN" seed --suppliers "$N" --seed 42
-  psql "$PG/$DB" -qc "VACUUM ANALYZE"
-fi
+source bench/common.sh
 
 echo "machine: $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg); binary: $BIN"
 start=$(date +%s.%N)
@@ -44,10 +31,7 @@ until curl -sf "$URL/readyz" >/dev/null; do sleep 0.02; done
 ready=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.2f", e - s}')
 rss_idle=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' /proc/$PID/status)
 
-# An admin token (a user made for the bench; kept between runs).
-email="bench-admin@example.org"; password="bench admin password 42"
-echo "$password" | DATABASE_URL="$PG/$DB" RUST_LOG=error "$BIN" admin create-user --email "$email" --role admin >/dev/null 2>&1 || true
-token=$(curl -sf -d grant_type=password -d "username=$email" -d "password=$password" "$URL/v1/auth/token" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+bench_token
 id=$(psql "$PG/$DB" -Atqc "select id from suppliers where status = 'verified' order by id limit 1 offset 500")
 
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; printf "%.1f", v}'; }

@@ -18,19 +18,7 @@ PHASE=${PHASE:-60}
 SOAK=${SOAK:-600}
 CONNECTIONS=${CONNECTIONS:-8}
 PORT=${PORT:-18083}
-PG=${PG:-postgres://postgres@127.0.0.1:5432}
-BIN=${BIN:-$(cargo metadata --format-version 1 --no-deps 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)[\"target_directory\"])")/release/supplier-registry}
-DB="sr_bench_$N"
-URL="http://127.0.0.1:$PORT"
-
-command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
-[ -x "$BIN" ] || cargo build --release --quiet
-have=$(psql "$PG/$DB" -Atqc "select count(*) from suppliers" 2>/dev/null || echo 0)
-if [ "$have" -lt "$N" ]; then
-  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
-  DATABASE_URL="$PG/$DB" RUST_LOG=warn "$BIN" seed --suppliers "$N" --seed 42
-  psql "$PG/$DB" -qc "VACUUM ANALYZE"
-fi
+source bench/common.sh
 
 DATABASE_URL="$PG/$DB" LISTEN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn \
   RATE_LIMIT_PER_SECOND="${LIMIT:-$RATE}" "$BIN" serve 2>/tmp/sr-load.log &
@@ -38,9 +26,8 @@ PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 until curl -sf "$URL/readyz" >/dev/null; do sleep 0.05; done
 
-email="bench-admin@example.org"; password="bench admin password 42"
-echo "$password" | DATABASE_URL="$PG/$DB" RUST_LOG=error "$BIN" admin create-user --email "$email" --role admin >/dev/null 2>&1 || true
-TOKEN=$(curl -sf -d grant_type=password -d "username=$email" -d "password=$password" "$URL/v1/auth/token" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+bench_token
+TOKEN=$token
 IDS=$(psql "$PG/$DB" -Atqc "select string_agg(id::text, ',') from (select id from suppliers where status = 'verified' order by id limit 50) s")
 export TOKEN IDS CONNECTIONS
 
