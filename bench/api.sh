@@ -79,6 +79,15 @@ URL=$URL_SAVED; kill $PEER 2>/dev/null || true
 echo "API ÷ peer, get by id anonymous: $(awk -v a="$api_anon" -v b="$rps" 'BEGIN {printf "%.2f", a / b}')×"
 load "history page" "/v1/suppliers/$id/history" -H "Authorization: Bearer $token"; row "history page" ""
 load "change feed, 100" "/v1/events?limit=100" -H "Authorization: Bearer $token"; row "change feed, 100" ""
+# Token issue: client credentials with HTTP Basic (a client made for each run).
+client=$(DATABASE_URL="$PG/$DB" RUST_LOG=error "$BIN" admin create-client --name "bench client $$" --role agency)
+basic=$(python3 -c "import base64,json,sys; c=json.loads(sys.argv[1]); print(base64.b64encode((c['client_id']+':'+c['client_secret']).encode()).decode())" "$client")
+BODY="grant_type=client_credentials" AUTHORIZATION="Basic $basic" \
+  load "token issue" "/v1/auth/token" -s bench/post.lua; row "token issue (client)" ""
+# Create: a supplier with three capabilities, written with its audit entry, event and outbox.
+BODY='{"legal_name":"Banco de prueba %d","tax_id":"BP%d","country":"CA","sector":"manufacturing","employees":40,"capabilities":[{"code":"atp.asm"},{"code":"atp.tst"},{"code":"fab"}]}' \
+  CONTENT_TYPE=application/json AUTHORIZATION="Bearer $token" \
+  load "create" "/v1/suppliers" -s bench/post.lua; row "create, 3 capabilities" ""
 rss_load=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' /proc/$PID/status)
 echo
 echo "start-up to ready: ${ready} s (migrated database); RSS idle ${rss_idle} MB, after the load ${rss_load} MB"
