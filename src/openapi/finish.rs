@@ -13,7 +13,7 @@ pub(super) fn finish(api: &utoipa::openapi::OpenApi) -> Value {
     super::closed::constrain(&mut doc);
     // After the constraints, so that the patch has the same ones as the input.
     derive_patch(&mut doc);
-    super::closed::constrain_parameters(&mut doc);
+    super::parameters::constrain_parameters(&mut doc);
     open_operations(&mut doc);
     doc
 }

@@ -14,6 +14,7 @@ use crate::{
 mod closed;
 mod common;
 mod finish;
+mod parameters;
 mod webhooks;
 
 use common::CommonParts;
