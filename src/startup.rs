@@ -51,8 +51,9 @@ impl Application {
         // The dummy hash that unknown logins are checked against, computed before the first login.
         tokio::task::spawn_blocking(password::warm_up);
         let spec = openapi::spec();
-        let retirements = web::Data::new(Retirements::from_document(&openapi::document()));
-        let state = web::Data::new(app_state(config)?);
+        let document = openapi::document_of(&spec);
+        let retirements = web::Data::new(Retirements::from_document(&document));
+        let state = web::Data::new(app_state(config, &document)?);
         // What the extractors and middleware need is app data of its own, never the `AppState`.
         let plumbing = Plumbing {
             verifier: web::Data::new(Verifier::new(state.authority.clone(), state.pool.clone())),
@@ -143,14 +144,14 @@ struct Plumbing {
     routes: web::Data<RouteTable>,
 }
 
-fn app_state(config: Config) -> anyhow::Result<AppState> {
+fn app_state(config: Config, document: &serde_json::Value) -> anyhow::Result<AppState> {
     Ok(AppState {
         pool: db::build_pool(&config)?,
         search_pools: db::build_search_pools(&config)?,
         metrics: Arc::new(Metrics::new().context("Failed to register the metrics")?),
         authority: Arc::new(Authority::new(KeySet::load(&config)?, &config)),
         digest_key: DigestKey::from_config(&config),
-        openapi_json: serde_json::to_string(&openapi::document())
+        openapi_json: serde_json::to_string(document)
             .context("Failed to serialize the OpenAPI document")?,
         facets_cache: AnswerCache::new(config.facets_cache_ttl, 1024),
         import_queued: Default::default(),

@@ -135,14 +135,18 @@ pub struct Caller {
     id: Uuid,
 }
 
+/// The token verifier (its own app data, see `startup`).
+fn verifier(req: &HttpRequest) -> Result<&web::Data<Verifier>, ApiError> {
+    req.app_data::<web::Data<Verifier>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no token verifier registered")))
+}
+
 /// The caller of the request: `None` without a token; 401 for a bad one. No database yet.
 fn caller(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
     let Some(token) = bearer_token(req)? else {
         return Ok(None);
     };
-    let verifier = req
-        .app_data::<web::Data<Verifier>>()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no token verifier registered")))?;
+    let verifier = verifier(req)?;
     let cached = req.extensions().get::<VerifiedClaims>().cloned();
     let claims = match cached {
         Some(VerifiedClaims(claims)) => claims,
@@ -201,9 +205,7 @@ async fn authenticate(req: HttpRequest) -> Result<Option<Principal>, ApiError> {
     let Some(caller) = caller(&req)? else {
         return Ok(None);
     };
-    let verifier = req
-        .app_data::<web::Data<Verifier>>()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no token verifier registered")))?;
+    let verifier = verifier(&req)?;
     let conn = verifier.pool().get().await?;
     caller.resolve(&conn).await.map(Some)
 }

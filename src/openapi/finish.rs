@@ -5,8 +5,11 @@ use serde_json::{Value, json};
 /// Passes over the whole document that the annotations cannot express:
 /// - each `Page<T>` is named `TPage` and refers to `T` instead of repeating it inline, so that
 ///   generated clients get one `SupplierDocument`, one `Event`, … type;
+/// - the closed sets, codes and text rules (`closed`), the same on `SupplierPatch` as on
+///   `SupplierInput`, and the parameter formats (`parameters`);
 /// - an operation open to everyone without credentials (`security(())`, or none given) says
-///   `security: []` (an empty requirement alone would read as "secured" to generators).
+///   `security: []` (an empty requirement alone would read as "secured" to generators), and
+///   every request body is required.
 pub(super) fn finish(api: &utoipa::openapi::OpenApi) -> Value {
     let mut doc = serde_json::to_value(api).unwrap_or_default();
     name_pages(&mut doc);
@@ -111,6 +114,7 @@ fn rename_refs(value: &mut Value, renamed: &[(String, String)]) {
     }
 }
 
+/// `security: []` on open operations; `required: true` on every request body.
 fn open_operations(doc: &mut Value) {
     for section in ["paths", "webhooks"] {
         let Some(paths) = doc.get_mut(section).and_then(Value::as_object_mut) else {

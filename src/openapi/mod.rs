@@ -93,7 +93,12 @@ pub fn spec() -> utoipa::openapi::OpenApi {
 /// The whole document as served and committed: [`spec`] with the passes of `finish` (the typed
 /// form cannot hold everything the document says).
 pub fn document() -> serde_json::Value {
-    finish::finish(&spec())
+    document_of(&spec())
+}
+
+/// [`document`] from a [`spec`] the caller already has (start-up needs both).
+pub fn document_of(spec: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    finish::finish(spec)
 }
 
 /// The document as committed in `openapi/openapi.json` (pretty JSON and a final newline).

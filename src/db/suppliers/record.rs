@@ -135,13 +135,13 @@ pub async fn find_record(
     id: Uuid,
     lock: bool,
 ) -> QueryResult<Option<SupplierRecord>> {
-    let ids = std::slice::from_ref(&id);
-    let record = if lock {
-        Documents::<true>(ids).get_result(conn).await
-    } else {
-        Documents::<false>(ids).get_result(conn).await
-    };
-    record.optional()
+    if !lock {
+        return read_record(conn, id).await;
+    }
+    Documents::<true>(std::slice::from_ref(&id))
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 /// One supplier with its parts, on a shared connection, so that a handler can send it together
