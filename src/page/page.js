@@ -35,7 +35,8 @@
       noCohorts: "No cohorts yet.", loading: "Loading…",
       loadError: "This section could not be loaded right now. Please try again later.",
       footer: "Counts come from the registry's public API and include verified suppliers only. Ladder counts of 1 or 2 are hidden so that no figure singles out a supplier.",
-      docs: "API documentation",
+      docs: "API documentation", regionHeat: "Heat map of coverage", regionResilience: "Concentration table",
+      regionLadderChart: "Ladder chart", regionLadderTable: "Ladder table",
     },
     es: {
       title: "Ecosistema de proveedores de semiconductores",
@@ -69,7 +70,8 @@
       noCohorts: "Todavía no hay cohortes.", loading: "Cargando…",
       loadError: "Esta sección no se pudo cargar en este momento. Inténtelo más tarde.",
       footer: "Los números provienen de la API pública del registro e incluyen solo proveedores verificados. En la escalera, los valores de 1 o 2 se ocultan para que ninguna cifra señale a un proveedor.",
-      docs: "Documentación de la API",
+      docs: "Documentación de la API", regionHeat: "Mapa de calor de la cobertura", regionResilience: "Tabla de concentración",
+      regionLadderChart: "Gráfica de la escalera", regionLadderTable: "Tabla de la escalera",
     },
   };
   const COUNTRIES = ["MX", "CR", "PA", "US"];
@@ -225,6 +227,7 @@
     const select = $("country");
     select.value = state.country;
     updateLinks();
+    window.SR.ladderLegend($("ladder-legend"), t);
     if (params.has("country")) updateUrl();
     select.addEventListener("change", () => {
       state.country = select.value;
