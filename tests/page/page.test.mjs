@@ -29,7 +29,8 @@ const count = (text) => Number(text.replace(/[^\d]/g, ""));
 
 /**
  * A page in a fresh context that records every request, console error and page error; `done()`
- * asserts that none left the origin and that nothing went wrong, then closes the context.
+ * asserts that none left the origin and that nothing went wrong (but the `expected` console
+ * errors, a RegExp), then closes the context.
  * The page's CSP stays on (a violation is a console error) except where axe must be injected.
  */
 async function open(path, { headers, width = 1280, bypassCSP = false } = {}) {
@@ -47,10 +48,10 @@ async function open(path, { headers, width = 1280, bypassCSP = false } = {}) {
   });
   await page.goto(BASE + path);
   await page.waitForSelector("#heat-table td[data-sub]");
-  const done = async () => {
+  const done = async (expected = null) => {
     const outside = requests.filter((u) => !u.startsWith(BASE + "/"));
     assert.deepEqual(outside, [], "every request stays on the origin");
-    assert.deepEqual(errors, [], "no console errors");
+    assert.deepEqual(errors.filter((e) => !expected?.test(e)), [], "no console errors");
     await context.close();
   };
   return { page, done };
@@ -62,7 +63,7 @@ async function axeViolations(page) {
   return result.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`);
 }
 
-test("the heat map shows the API's coverage counts, first drawn in under a second", async () => {
+test("the heat map shows the API's coverage counts, first drawn in under a second", async (t) => {
   const { page, done } = await open("/?country=MX");
   const coverage = await api("/v1/stats/coverage?country=MX");
   const shown = coverage.capabilities.filter((c) => c.level <= 2);
@@ -94,6 +95,7 @@ test("the heat map shows the API's coverage counts, first drawn in under a secon
     assert.equal(count(await page.locator(`td[data-cap="${deep.code}"][data-sub="${s.value}"]`).textContent()), s.count);
   }
   const ms = await page.evaluate(() => window.__heatAt - performance.getEntriesByType("navigation")[0].domContentLoadedEventStart);
+  t.diagnostic(`first render: ${ms.toFixed(0)} ms after DOMContentLoaded`);
   assert.ok(ms < 1000, `first render took ${ms} ms`);
   await done();
 });
@@ -163,7 +165,7 @@ test("keyboard: Tab reaches the search, Enter lists the supplier a name fragment
   await page.locator("#search-form button").click();
   await page.waitForSelector("#search-status.error");
   assert.match(await page.locator("#search-status").textContent(), /^The search failed: ./);
-  await done();
+  await done(/status of 400/); // Chromium logs the 400 that the last search asked for
 });
 
 test("the country select changes the heat map and the URL", async () => {
