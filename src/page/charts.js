@@ -59,7 +59,7 @@ window.SR = (() => {
     const body = el("tbody");
     caps.forEach((c, i) => {
       const row = el("tr", { class: "lvl-" + level(c.code), "data-cap": c.code });
-      row.append(el("th", { scope: "row", title: c.code }, c.label));
+      row.append(el("th", { scope: "row", title: `${c.label} (${c.code})` }, c.label));
       for (const s of subs) {
         const n = counts[i].get(s.code) || 0;
         row.append(el("td", { class: "h" + bucket(n, max), "data-cap": c.code, "data-sub": s.code,
@@ -111,11 +111,12 @@ window.SR = (() => {
     box.replaceChildren(el("ul", { "aria-label": t("legendLadder") }, ...items));
   }
 
-  function niceMax(v) {
-    if (v <= 5) return 5;
-    const p = Math.pow(10, Math.floor(Math.log10(v)));
-    for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-    return 10 * p;
+  /** A round step for about four grid lines up to v, and how many steps reach v. */
+  function ticks(v) {
+    if (v <= 4) return { step: 1, n: Math.max(1, Math.ceil(v)) };
+    const raw = v / 4, p = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 5, 10].map((m) => m * p).find((x) => x >= raw);
+    return { step, n: Math.ceil(v / step) };
   }
 
   /** Grouped bars per monthly cohort; a null (1 or 2, suppressed) is a dashed stub, not a bar. */
@@ -128,12 +129,13 @@ window.SR = (() => {
     const width = left + right + group * rows.length, height = top + plotH + bottom;
     let max = 0;
     for (const r of rows) for (const s of SERIES) if (r[s] !== null) max = Math.max(max, r[s]);
-    const ymax = niceMax(max);
+    const { step, n: steps } = ticks(max);
+    const ymax = step * steps;
     const y = (v) => top + plotH - (v / ymax) * plotH;
     const root = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
       "aria-label": t("ladderAria", rows.length), id: "ladder-svg" });
-    for (let i = 0; i <= 4; i++) {
-      const v = (ymax * i) / 4, yy = y(v);
+    for (let i = 0; i <= steps; i++) {
+      const v = step * i, yy = y(v);
       root.append(svg("line", { class: i ? "grid" : "axis", x1: left, x2: width - right, y1: yy, y2: yy }));
       root.append(svg("text", { x: left - 6, y: yy + 4, "text-anchor": "end" }, fmt(v)));
     }

@@ -16,6 +16,8 @@ mkdirSync(OUT, { recursive: true });
 
 let browser;
 before(async () => {
+  const res = await fetch(BASE + "/");
+  if (res.status !== 200) throw new Error(`GET ${BASE}/ answered ${res.status}: is the page served?`);
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
 });
 after(async () => { await browser?.close(); });
@@ -26,6 +28,24 @@ async function api(path, lang = "en") {
   return res.json();
 }
 const count = (text) => Number(text.replace(/[^\d]/g, ""));
+
+test("GET / and its assets are served with the CSP, in the chosen language", async () => {
+  for (const [path, type] of [["/page/page.js", "javascript"], ["/page/charts.js", "javascript"], ["/page/page.css", "text/css"]]) {
+    const res = await fetch(BASE + path);
+    assert.equal(res.status, 200, path);
+    assert.match(res.headers.get("content-type") || "", new RegExp(type), path);
+  }
+  const res = await fetch(BASE + "/");
+  assert.match(res.headers.get("content-type") || "", /^text\/html/);
+  const csp = res.headers.get("content-security-policy") || "";
+  for (const d of ["default-src 'self'", "script-src 'self'", "style-src 'self'"]) assert.ok(csp.includes(d), `CSP has ${d}: ${csp}`);
+  assert.ok(!csp.includes("unsafe-inline"), csp);
+  assert.match(await res.text(), /<html lang="en"/);
+  const es = async (path, headers) => (await (await fetch(BASE + path, { headers })).text()).includes('<html lang="es"');
+  assert.ok(await es("/?lang=es"), "?lang=es");
+  assert.ok(await es("/", { "Accept-Language": "es-MX,es;q=0.9" }), "Accept-Language: es-MX");
+  assert.ok(!(await es("/?lang=en", { "Accept-Language": "es" })), "?lang=en wins");
+});
 
 /**
  * A page in a fresh context that records every request, console error and page error; `done()`
