@@ -140,6 +140,8 @@ window.SR = (() => {
       root.append(svg("text", { x: left - 6, y: yy + 4, "text-anchor": "end" }, fmt(v)));
     }
     const month = new Intl.DateTimeFormat(t.lang, { month: "short", timeZone: "UTC" });
+    const every = Math.ceil(34 / group); // a label (and a year under it) needs about 34 px
+    let lastYear = null;
     rows.forEach((r, i) => {
       const x0 = left + i * group + 4;
       const g = svg("g", { class: "cohort", "data-cohort": r.cohort });
@@ -156,8 +158,11 @@ window.SR = (() => {
       });
       const [yr, mo] = r.cohort.split("-").map(Number);
       const cx = left + i * group + group / 2;
-      g.append(svg("text", { x: cx, y: top + plotH + 14, "text-anchor": "middle" }, month.format(Date.UTC(yr, mo - 1, 1))));
-      if (i === 0 || mo === 1) g.append(svg("text", { x: cx, y: top + plotH + 28, "text-anchor": "middle" }, String(yr)));
+      if (i % every === 0) {
+        g.append(svg("text", { x: cx, y: top + plotH + 14, "text-anchor": "middle" }, month.format(Date.UTC(yr, mo - 1, 1))));
+        if (yr !== lastYear) g.append(svg("text", { x: cx, y: top + plotH + 28, "text-anchor": "middle" }, String(yr)));
+        lastYear = yr;
+      }
       root.append(g);
     });
     box.replaceChildren(root);

@@ -43,7 +43,7 @@ SERVER=
 stop() { [[ -n $SERVER ]] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null; SERVER=; return 0; }
 trap stop EXIT
 LOG=$ARTEFACTS/server.log
-export APP_ENV=development RATE_LIMIT_PER_SECOND=0
+export APP_ENV=development RATE_LIMIT_PER_SECOND=0 STATS_CACHE_SECONDS=0
 
 psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
 PORT=$(free_port)
