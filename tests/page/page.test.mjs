@@ -120,17 +120,26 @@ test("the heat map shows the API's coverage counts, first drawn in under a secon
   await done();
 });
 
-test("the gaps and single-source lists are the API's", async () => {
+test("the gaps and single-source lists are the API's, in each country", async (t) => {
   const { page, done } = await open("/?country=MX");
-  const [coverage, resilience] = await Promise.all([
-    api("/v1/stats/coverage?country=MX"), api("/v1/stats/resilience?country=MX"),
-  ]);
-  await page.waitForSelector("#single [data-list]");
   const codes = (kind) => page.locator(`[data-list="${kind}"] li`).evaluateAll((lis) => lis.map((li) => li.dataset.code));
-  assert.deepEqual(await codes("gaps"), coverage.gaps);
-  assert.deepEqual(await codes("single"), resilience.data.filter((r) => r.single_source).map((r) => r.capability));
-  const rows = await page.locator("#resilience tbody tr").evaluateAll((trs) => trs.map((tr) => tr.dataset.cap));
-  assert.deepEqual(rows, resilience.data.map((r) => r.capability));
+  for (const country of ["MX", "CR", "PA", "US"]) {
+    const [coverage, resilience] = await Promise.all([
+      api(`/v1/stats/coverage?country=${country}`), api(`/v1/stats/resilience?country=${country}`),
+    ]);
+    if (country !== "MX") await page.selectOption("#country", country);
+    await page.waitForSelector(`#heat-table thead th[data-sub^="${country}-"]`);
+    await page.waitForSelector("#gaps [data-list] >> nth=0");
+    await page.waitForSelector("#single [data-list] >> nth=0");
+    const single = resilience.data.filter((r) => r.single_source).map((r) => r.capability);
+    t.diagnostic(`${country}: ${coverage.gaps.length} gaps, ${single.length} single sources`);
+    assert.deepEqual(await codes("gaps"), coverage.gaps, `${country} gaps`);
+    assert.deepEqual(await codes("single"), single, `${country} single sources`);
+    const rows = await page.locator("#resilience tbody tr").evaluateAll((trs) => trs.map((tr) => tr.dataset.cap));
+    assert.deepEqual(rows, resilience.data.map((r) => r.capability));
+    const subsCol = await page.locator("#resilience tbody tr >> nth=0").locator("td >> nth=1").textContent();
+    assert.equal(count(subsCol), resilience.data[0].subdivisions);
+  }
   await done();
 });
 
@@ -239,6 +248,21 @@ test("axe-core finds no violations, in English and Spanish, every part opened", 
     assert.deepEqual(await axeViolations(page), [], path);
     await done();
   }
+});
+
+test("a failing endpoint leaves a message in its own section; the rest is drawn", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problem = { type: "about:blank", title: "Service Unavailable", status: 503, detail: "test" };
+  await page.route(/\/v1\/stats\/(ladder|resilience)/, (route) =>
+    route.fulfill({ status: 503, contentType: "application/problem+json", body: JSON.stringify(problem) }));
+  await page.goto(BASE + "/?country=MX");
+  await page.waitForSelector("#heat-table td[data-sub]");
+  await page.waitForSelector("#ladder-chart .error");
+  await page.waitForSelector("#single .error");
+  assert.equal(await page.locator("#ladder-svg").count(), 0);
+  assert.ok(await page.locator("#gaps [data-list]").count() > 0, "the gaps come from coverage");
+  await context.close();
 });
 
 test("375 px wide: nothing overflows the viewport; full-page screenshots", async () => {
