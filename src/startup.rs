@@ -154,6 +154,7 @@ fn app_state(config: Config, document: &serde_json::Value) -> anyhow::Result<App
         openapi_json: serde_json::to_string(document)
             .context("Failed to serialize the OpenAPI document")?,
         facets_cache: AnswerCache::new(config.facets_cache_ttl, 1024),
+        stats_cache: AnswerCache::new(config.stats_cache_ttl, 1024),
         import_queued: Default::default(),
         exports: crate::state::ExportLimits::new(&config)?,
         replica: db::replica::Replica::build(&config, config.database_pool_size)?,

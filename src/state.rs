@@ -42,6 +42,8 @@ pub struct AppState {
     pub size_rules: OnceCell<Vec<SizeRule>>,
     /// Facet counts, by filters and visibility, while no change is committed.
     pub facets_cache: AnswerCache,
+    /// The public statistics, for `STATS_CACHE_SECONDS` each (see [`crate::routes::stats`]).
+    pub stats_cache: AnswerCache,
     /// Wakes this process's import worker when an import is queued here (other instances find it
     /// on their next look).
     pub import_queued: Arc<tokio::sync::Notify>,

@@ -100,6 +100,10 @@ pub struct Config {
     /// How long a facet-count answer may be served from memory (it is recomputed as soon as any
     /// change is committed, or the date changes); 0 turns the cache off.
     pub facets_cache_ttl: Duration,
+    /// `STATS_CACHE_SECONDS`: how long a public statistic (coverage, summary, ladder, resilience)
+    /// is served from memory once computed. Writes do not drop it, so the statistics stay fast
+    /// while the registry is busy and are at most this old; 0 computes every answer afresh.
+    pub stats_cache_ttl: Duration,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@localhost:5432/supplier_registry";
@@ -162,6 +166,7 @@ impl Config {
             database_pool_size: ranged(&get, "DATABASE_POOL_SIZE", 10, 1, 1000)?,
             database_acquire_timeout: millis(&get, "DATABASE_ACQUIRE_TIMEOUT_MS", 1000, 1, 60_000)?,
             facets_cache_ttl: seconds(&get, "FACETS_CACHE_SECONDS", 60, 0, 3600)?,
+            stats_cache_ttl: seconds(&get, "STATS_CACHE_SECONDS", 30, 0, 3600)?,
             database_statement_timeout: millis(
                 &get,
                 "DATABASE_STATEMENT_TIMEOUT_MS",

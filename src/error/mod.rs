@@ -74,6 +74,16 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The error of a computation that requests waited on together (a kept answer's), for one of
+    /// them: the error itself when this request is the last to hold it, else the same answer
+    /// (503 stays 503) with the cause left to the request that logs it.
+    pub fn from_shared(err: std::sync::Arc<ApiError>) -> Self {
+        std::sync::Arc::try_unwrap(err).unwrap_or_else(|shared| match &*shared {
+            ApiError::Unavailable(detail) => ApiError::Unavailable(detail.clone()),
+            other => ApiError::Internal(anyhow::anyhow!("a shared computation failed: {other}")),
+        })
+    }
+
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::Forbidden {
             detail: detail.into(),

@@ -45,6 +45,8 @@ fn parameter_rules() -> Vec<(Option<&'static str>, &'static str, Value)> {
             json!({ "type": "string", "maxLength": 200, "pattern": text::text_pattern() }),
         ),
         (None, "code", codes.clone()),
+        // The ladder takes one capability; the search filters any of several.
+        (Some("/v1/stats/ladder"), "capability", codes.clone()),
         (
             None,
             "capability",

@@ -6,6 +6,7 @@ pub mod clients;
 pub mod events;
 pub mod imports;
 pub mod ops;
+pub mod page;
 pub mod reference;
 pub mod stats;
 pub mod suppliers;
@@ -17,7 +18,9 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 /// The route map. Handlers registered here with `.service()` are also collected into the OpenAPI
 /// document, so an undocumented route cannot be added by accident.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(ops::healthz)
+    cfg.service(page::index)
+        .service(page::asset)
+        .service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)
         .service(ops::openapi_json)
@@ -66,5 +69,7 @@ fn v1(cfg: &mut ServiceConfig) {
         .service(imports::create_import)
         .service(imports::get_import)
         .service(stats::coverage)
-        .service(stats::summary);
+        .service(stats::summary)
+        .service(stats::get_ladder)
+        .service(stats::get_resilience);
 }

@@ -1,13 +1,19 @@
 //! One batch of seeded suppliers, drawn row by row and held column by column, then written with
 //! one `INSERT … SELECT FROM unnest(…)` per table.
 
-use chrono::{Days, NaiveDate};
-use diesel::sql_types::{Array, Bool, Date, Double, Int2, Int4, Nullable, Text, Uuid as SqlUuid};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use diesel::sql_types::{
+    Array, Date, Double, Int2, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rand::{Rng, rngs::StdRng, seq::SliceRandom};
 use uuid::Uuid;
 
-use super::vocabulary::{COUNTRIES, NAMES, PREFIXES, SUFFIXES, places, tax_id, weighted};
+use super::{
+    history::History,
+    vocabulary::{COUNTRIES, NAMES, PREFIXES, SUFFIXES, places, tax_id, weighted},
+};
+use crate::db::suppliers::QUALITY_SCHEMES;
 use crate::domain::{
     size::{self, Sector, SizeInput},
     status::SupplierStatus,
@@ -21,6 +27,7 @@ pub(super) struct Reference {
     pub leaves: Vec<String>,
     pub schemes: Vec<String>,
     pub today: NaiveDate,
+    pub now: DateTime<Utc>,
 }
 
 /// How often each status is seeded (per cent).
@@ -69,8 +76,13 @@ pub(super) struct Batch {
     size_class: Vec<String>,
     size_rule: Vec<String>,
     status: Vec<String>,
-    /// Whether the status carries a `verified_at` (verified and suspended suppliers).
-    verified: Vec<bool>,
+    /// When each was registered, last changed, and reached each step of the ladder.
+    created: Vec<DateTime<Utc>>,
+    updated: Vec<DateTime<Utc>>,
+    submitted: Vec<Option<DateTime<Utc>>>,
+    verified: Vec<Option<DateTime<Utc>>>,
+    certified: Vec<Option<DateTime<Utc>>>,
+    history: History,
     codes: Vec<String>,
     /// Array literals: own codes in order, certificate schemes and expiries in order.
     cap_list: Vec<String>,
@@ -94,12 +106,12 @@ impl Batch {
         let id = Uuid::from_u64_pair(0x0190_0000_0000_7000 | (n >> 48), 0x8000_0000_0000_0000 | n);
         let firm = draw_firm(rng, reference);
         let codes = self.push_capabilities(rng, id, &reference.leaves);
-        self.push_certifications(rng, id, &reference.schemes, reference.today);
+        let quality_since = self.push_certifications(rng, id, &reference.schemes, reference.today);
         self.codes.push(format!(
             "{{{}}}",
             with_ancestors(codes.iter().map(String::as_str)).join(",")
         ));
-        self.push_supplier(rng, id, n, firm);
+        self.push_supplier(rng, id, n, firm, quality_since, reference.now);
     }
 
     /// One to four leaf capabilities, in code order; returns their codes.
@@ -117,14 +129,16 @@ impl Batch {
         codes
     }
 
-    /// None to two certificates, some of them expired or expiring.
+    /// None to two certificates, some of them expired or expiring; returns the issue date of the
+    /// oldest valid quality certificate among them.
     fn push_certifications(
         &mut self,
         rng: &mut StdRng,
         id: Uuid,
         schemes: &[String],
         today: NaiveDate,
-    ) {
+    ) -> Option<NaiveDate> {
+        let mut quality_since: Option<NaiveDate> = None;
         let cert_count = [0, 0, 1, 1, 1, 2][rng.gen_range(0..6)];
         let (mut row_schemes, mut row_expiries) = (Vec::new(), Vec::new());
         for (i, scheme) in schemes.choose_multiple(rng, cert_count).enumerate() {
@@ -135,8 +149,11 @@ impl Batch {
             self.cert_position.push(i as i16);
             self.cert_issued.push(issued);
             self.cert_expires.push(expires);
-            self.cert_status
-                .push(certificate_status(Some(expires), today).to_owned());
+            let status = certificate_status(Some(expires), today);
+            if status != "expired" && QUALITY_SCHEMES.contains(&scheme.as_str()) {
+                quality_since = Some(quality_since.map_or(issued, |q| q.min(issued)));
+            }
+            self.cert_status.push(status.to_owned());
             row_schemes.push(scheme.as_str());
             row_expiries.push(expires.to_string());
         }
@@ -145,10 +162,19 @@ impl Batch {
             .push(format!("{{{}}}", row_schemes.join(",")));
         self.cert_expiries
             .push(format!("{{{}}}", row_expiries.join(",")));
+        quality_since
     }
 
     /// The supplier row's own columns.
-    fn push_supplier(&mut self, rng: &mut StdRng, id: Uuid, n: u64, firm: Firm) {
+    fn push_supplier(
+        &mut self,
+        rng: &mut StdRng,
+        id: Uuid,
+        n: u64,
+        firm: Firm,
+        quality_since: Option<NaiveDate>,
+        now: DateTime<Utc>,
+    ) {
         self.id.push(id);
         self.trade_name.push(
             rng.gen_bool(0.4)
@@ -170,18 +196,21 @@ impl Batch {
         self.size_rule.push(firm.size_rule);
         let status = weighted(rng, STATUSES, |s| s.1).0;
         self.status.push(status.as_str().to_owned());
-        self.verified.push(matches!(
-            status,
-            SupplierStatus::Verified | SupplierStatus::Suspended
-        ));
         self.founded.push(rng.gen_range(1960..2025));
+        let past = self.history.push(rng, id, status, quality_since, now);
+        self.created.push(past.created);
+        self.updated.push(past.updated);
+        self.submitted.push(past.submitted);
+        self.verified.push(past.verified);
+        self.certified.push(past.certified);
     }
 
     /// Writes the batch: suppliers, then their capabilities and certifications.
     pub(super) async fn insert(&self, conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
         self.insert_suppliers(conn).await?;
         self.insert_capabilities(conn).await?;
-        self.insert_certifications(conn).await
+        self.insert_certifications(conn).await?;
+        self.history.insert(conn).await
     }
 
     async fn insert_suppliers(&self, conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
@@ -189,18 +218,22 @@ impl Batch {
             "INSERT INTO suppliers (id, legal_name, trade_name, tax_id, country, subdivision, city, lat, lon,
                  sector, employees, annual_sales_amount, annual_sales_currency, size_class, size_rule, status,
                  verified_at, capability_codes, founded_year, capability_list, certification_schemes,
-                 certification_expiries)
+                 certification_expiries, created_at, updated_at, first_submitted_at, first_verified_at,
+                 first_certified_at)
              SELECT id, legal_name, trade_name, tax_id, country, subdivision, city, lat, lon, sector, employees,
                     sales::numeric, currency, size_class, size_rule, status,
-                    CASE WHEN verified THEN now() END, codes::text[], founded,
-                    cap_list::text[], cert_schemes::text[], cert_expiries::date[]
+                    CASE WHEN status IN ('verified', 'suspended') THEN verified END, codes::text[], founded,
+                    cap_list::text[], cert_schemes::text[], cert_expiries::date[], created, updated,
+                    submitted, verified, certified
              FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                          $8::float8[], $9::float8[], $10::text[], $11::int4[], $12::text[], $13::text[],
                          $14::text[], $15::text[], $16::text[], $17::text[], $18::int2[], $19::text[],
-                         $20::text[], $21::text[], $22::bool[])
+                         $20::text[], $21::text[], $22::timestamptz[], $23::timestamptz[],
+                         $24::timestamptz[], $25::timestamptz[], $26::timestamptz[])
                   AS t(id, legal_name, trade_name, tax_id, country, subdivision, city, lat, lon, sector,
                        employees, sales, currency, size_class, size_rule, status, codes, founded,
-                       cap_list, cert_schemes, cert_expiries, verified)",
+                       cap_list, cert_schemes, cert_expiries, created, updated, submitted, verified,
+                       certified)",
         )
         .bind::<Array<SqlUuid>, _>(&self.id)
         .bind::<Array<Text>, _>(&self.legal_name)
@@ -223,7 +256,11 @@ impl Batch {
         .bind::<Array<Text>, _>(&self.cap_list)
         .bind::<Array<Text>, _>(&self.cert_schemes)
         .bind::<Array<Text>, _>(&self.cert_expiries)
-        .bind::<Array<Bool>, _>(&self.verified)
+        .bind::<Array<Timestamptz>, _>(&self.created)
+        .bind::<Array<Timestamptz>, _>(&self.updated)
+        .bind::<Array<Nullable<Timestamptz>>, _>(&self.submitted)
+        .bind::<Array<Nullable<Timestamptz>>, _>(&self.verified)
+        .bind::<Array<Nullable<Timestamptz>>, _>(&self.certified)
         .execute(conn)
         .await?;
         Ok(())

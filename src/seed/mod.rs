@@ -3,9 +3,13 @@
 //! capabilities from the taxonomy, certifications (some expired) and locations. The same
 //! `--seed` gives the same data. Rows go in with one `INSERT … SELECT FROM unnest(…)` per batch.
 //!
-//! Seeded suppliers are synthetic bulk data: they get no audit entries and no change events.
+//! Seeded suppliers have a past (`history`): registrations over 24 months, then submissions,
+//! verifications, rejections and suspensions, each with its audit entry, so that the ladder and
+//! a supplier's history show something true to the data. They get no change events: the feed
+//! starts clean.
 
 mod batch;
+mod history;
 mod vocabulary;
 
 use anyhow::Context;
@@ -70,5 +74,6 @@ async fn load_reference(conn: &mut AsyncPgConnection) -> anyhow::Result<Referenc
         leaves,
         schemes,
         today: Utc::now().date_naive(),
+        now: Utc::now(),
     })
 }

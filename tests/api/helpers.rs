@@ -261,6 +261,8 @@ pub async fn spawn_app_with(
         ("HTTP_WORKERS", "1".into()),
         ("DATABASE_POOL_SIZE", "4".into()),
         ("SHUTDOWN_TIMEOUT_SECONDS", "1".into()),
+        // Statistics computed afresh, so that a test sees its writes (one test turns it on).
+        ("STATS_CACHE_SECONDS", "0".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -236,6 +236,18 @@ fn cases() -> Vec<Case> {
         ),
         c(
             Method::GET,
+            "/v1/stats/ladder",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        c(
+            Method::GET,
+            "/v1/stats/resilience",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        c(
+            Method::GET,
             "/v1/capabilities",
             None,
             [200, 200, 200, 200, 200],

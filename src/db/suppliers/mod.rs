@@ -1,10 +1,14 @@
 //! Suppliers in the database: [`SupplierRecord`] and its lookups (`record`), the supplier's own
 //! rows (`columns`), the one write path that every change goes through (`write`), and the audit
-//! history, change feed and certificate lookups that read back what it wrote (`log`).
+//! history, change feed and certificate lookups that read back what it wrote (`log`), and the
+//! development-ladder steps it records (`steps`).
 
 mod columns;
 mod log;
 mod record;
+mod steps;
+
+pub use steps::QUALITY_SCHEMES;
 mod write;
 
 pub use columns::SupplierColumns;

@@ -164,6 +164,18 @@ async fn write_rows_and_audit(
         })
         .collect();
     insert_audits(conn, &entries).await?;
+    let reached: Vec<(Uuid, &'static str)> = changes
+        .iter()
+        .filter_map(|c| {
+            let parts = match &c.write {
+                RowWrite::Insert { input, .. } => Some(*input),
+                RowWrite::Update { parts, .. } => *parts,
+                _ => None,
+            };
+            super::steps::reached(c.action, parts).map(|step| (c.supplier, step))
+        })
+        .collect();
+    super::steps::mark(conn, &reached).await?;
     Ok(())
 }
 

@@ -1,8 +1,6 @@
 //! `GET /v1/suppliers/facets`: counts over every match, kept in memory while no change is
 //! committed (see `db::search::AnswerCache`).
 
-use std::sync::Arc;
-
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use diesel_async::AsyncPgConnection;
 use serde::Serialize;
@@ -75,7 +73,7 @@ pub async fn supplier_facets(
         cache
             .get_or_compute(key, generation, counts)
             .await
-            .map_err(shared_error)
+            .map_err(ApiError::from_shared)
     } else {
         facet_counts(&mut conn, &filters, &visibility).await
     }
@@ -110,14 +108,4 @@ async fn facet_counts(
     }
     let body = serde_json::to_vec(&facets).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Answer::from(body))
-}
-
-/// The error of a computation that requests waited on together, for one of them: the error
-/// itself when this request is the last to hold it, else the same answer (503 stays 503) with
-/// the cause left to the request that logs it.
-fn shared_error(err: Arc<ApiError>) -> ApiError {
-    Arc::try_unwrap(err).unwrap_or_else(|shared| match &*shared {
-        ApiError::Unavailable(detail) => ApiError::Unavailable(detail.clone()),
-        other => ApiError::Internal(anyhow::anyhow!("facet counts failed: {other}")),
-    })
 }

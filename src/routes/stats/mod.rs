@@ -1,21 +1,38 @@
 //! Public statistics: what the ecosystem can do, where, and where it has gaps — counted from
-//! verified suppliers, as an anonymous search sees them.
+//! verified suppliers, as an anonymous search sees them — and how suppliers move up the
+//! development ladder.
+//!
+//! Each answer is computed once and then kept for `STATS_CACHE_SECONDS` (see [`kept`]): writes
+//! do not drop it, so the statistics answer from memory however busy the registry is, and are at
+//! most that old (`Cache-Control: max-age` says so).
+
+mod kept;
+mod ladder;
+mod resilience;
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use self::kept::{check_country, kept};
+pub use self::{
+    ladder::{__path_get_ladder, Cohort, LadderQuery, LadderResponse, get_ladder},
+    resilience::{
+        __path_get_resilience, CapabilityResilience, ResilienceQuery, ResilienceResponse,
+        get_resilience,
+    },
+};
 use crate::{
     db::{
         reference::{self, CapabilityRow},
         stats::{self, CoverageRow},
     },
-    domain::codes::is_country,
     error::ApiError,
     http::pagination::ApiQuery,
-    state::{AppState, ReadKind},
+    state::AppState,
 };
 
 /// A value and how many suppliers have it.
@@ -77,32 +94,20 @@ pub async fn coverage(
     query: ApiQuery<CoverageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let country = query.0.country;
-    if let Some(c) = &country
-        && !is_country(c)
-    {
-        return Err(ApiError::bad_request(
-            "country",
-            "country",
-            "is not an ISO 3166-1 alpha-2 code (like MX)",
-        ));
-    }
+    check_country(country.as_deref())?;
     let spanish = crate::routes::capabilities::language(&req) == "es";
-    let source = state.read_source(&req).await;
-    let (source, mut conn) = state.read_conn(source, ReadKind::Plain).await?;
-    let (capabilities, _) = reference::all_capabilities(&mut conn)
-        .await
-        .map_err(|e| state.read_failed(source, e.into()))?;
-    let rows = stats::coverage(&mut conn, country.as_deref())
-        .await
-        .map_err(|e| state.read_failed(source, e.into()))?;
-    let (capabilities, gaps) = coverage_of(capabilities, rows, spanish);
-    Ok(HttpResponse::Ok()
-        .insert_header((header::VARY, "Accept-Language"))
-        .json(CoverageResponse {
+    let key = format!("coverage {country:?} {spanish}");
+    kept(&req, &state, key, async |conn| {
+        let (capabilities, _) = reference::all_capabilities(conn).await?;
+        let rows = stats::coverage(conn, country.as_deref()).await?;
+        let (capabilities, gaps) = coverage_of(capabilities, rows, spanish);
+        Ok(CoverageResponse {
             country,
             capabilities,
             gaps,
-        }))
+        })
+    })
+    .await
 }
 
 /// Each capability (in the order given) with its counts, and the capabilities without any.
@@ -181,19 +186,18 @@ pub struct SummaryResponse {
 pub async fn summary(
     req: HttpRequest,
     state: web::Data<AppState>,
-) -> Result<web::Json<SummaryResponse>, ApiError> {
-    let source = state.read_source(&req).await;
-    let (source, mut conn) = state.read_conn(source, ReadKind::Plain).await?;
+) -> Result<HttpResponse, ApiError> {
+    kept(&req, &state, "summary".into(), summary_of).await
+}
+
+async fn summary_of(conn: &mut AsyncPgConnection) -> Result<SummaryResponse, ApiError> {
     let mut response = SummaryResponse {
         by_country: Vec::new(),
         by_status: Vec::new(),
         by_size_class: Vec::new(),
         verifications_per_month: Vec::new(),
     };
-    let counts = stats::summary_counts(&mut conn)
-        .await
-        .map_err(|e| state.read_failed(source, e.into()))?;
-    for row in counts {
+    for row in stats::summary_counts(conn).await? {
         let count = Count {
             value: row.value,
             count: row.count,
@@ -204,14 +208,13 @@ pub async fn summary(
             _ => response.by_status.push(count),
         }
     }
-    response.verifications_per_month = stats::verifications_per_month(&mut conn)
-        .await
-        .map_err(|e| state.read_failed(source, e.into()))?
+    response.verifications_per_month = stats::verifications_per_month(conn)
+        .await?
         .into_iter()
         .map(|m| MonthCount {
             month: m.month.format("%Y-%m").to_string(),
             count: m.count,
         })
         .collect();
-    Ok(web::Json(response))
+    Ok(response)
 }
