@@ -434,6 +434,24 @@ class Live:
                   "https://openrefine.example\n" + ans.describe())
         self.view_url = view
         self.manifest_doc = doc
+        # the manifest's URIs are the service's identity: they should not be the caller's to choose
+        spaces = lambda d: {k: d.get(k) for k in ("identifierSpace", "schemaSpace")} | {  # noqa: E731
+            "view.url": (d.get("view") or {}).get("url") if isinstance(d.get("view"), dict) else None}
+        mine = spaces(doc)
+        for what, hdrs, warn in (
+            ("X-Forwarded-Host/-Proto from an untrusted peer (the service trusts forwarded headers "
+             "only from TRUSTED_PROXIES, empty by default)",
+             {"X-Forwarded-Host": "attacker.example", "X-Forwarded-Proto": "https"}, False),
+            ("the Host header (0.2: identifier and schema space identify the service's entities "
+             "and types; services SHOULD keep them the same)", {"Host": "attacker.example"}, True),
+        ):
+            other = http("GET", self.url, headers={"Accept": "application/json", **hdrs})
+            try:
+                theirs = spaces(other.json())
+            except (ValueError, AttributeError):
+                theirs = {}
+            rep.check(f"manifest URIs do not follow {what}", theirs == mine,
+                      f"request headers {hdrs}\nwithout them: {mine}\nwith them:    {theirs}", warn=warn)
         # JSONP: 0.2 §Cross-Origin Access says endpoints "MAY support JSONP": optional, not tested
         rep.skip("GET /v1/reconcile?callback=cb (JSONP)",
                  'optional in 0.2 ("endpoints exposed by the service MAY support JSONP"); '
@@ -451,7 +469,7 @@ class Live:
         props = lambda d: [{"pid": "tax_id", "v": d["tax_id"]}, {"pid": "country", "v": "MX"}]  # noqa: E731
         batch = {
             "exact": {"query": verified["legal_name"], "type": "supplier", "properties": props(verified)},
-            "misspelt": {"query": misspelt, "type": ["supplier"]},
+            "misspelt": {"query": misspelt},
             "word": {"query": f"Maquinados {w}"},
             "limit1": {"query": f"Maquinados {w}", "limit": 1},
             "nonsense": {"query": "Qxzvwk Jjyhgf Pppzzt 40417"},
@@ -483,6 +501,12 @@ class Live:
                 except ValueError:
                     rep.check(f"{label}: body is JSON", False, ans.describe())
                     continue
+                if isinstance(res, dict):
+                    for key, r in res.items():
+                        cands = r.get("result") if isinstance(r, dict) else r
+                        brief = [(c.get("name"), c.get("score"), c.get("match")) for c in cands
+                                 if isinstance(c, dict)] if isinstance(cands, list) else cands
+                        print(f"        {key}: {brief}")
                 errs = schema_errors("reconciliation-result-batch.json", res)
                 rep.check(f"{label}: valid by reconciliation-result-batch.json", not errs,
                           "\n".join(errs) + "\n" + ans.describe())
@@ -577,16 +601,22 @@ class Live:
         rep.check("POST /v1/reconcile (form) allows cross-origin access (0.2: MUST enable CORS)",
                   bool(ans.headers.get("Access-Control-Allow-Origin")),
                   "no Access-Control-Allow-Origin\n" + ans.describe())
-        pre = http("OPTIONS", self.url, headers={
-            "Origin": "https://openrefine.example", "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "content-type, authorization"})
-        allow = (pre.headers.get("Access-Control-Allow-Methods") or "").upper()
-        rep.check("OPTIONS /v1/reconcile preflight (POST, content-type, authorization) is allowed "
-                  "(0.2: MUST enable CORS)",
-                  200 <= pre.status < 300 and bool(pre.headers.get("Access-Control-Allow-Origin"))
-                  and ("POST" in allow or "*" in allow),
-                  f"Access-Control-Allow-Origin={pre.headers.get('Access-Control-Allow-Origin')!r} "
-                  f"Access-Control-Allow-Methods={allow!r}\n" + pre.describe())
+        for asked in ("content-type", "content-type, authorization"):
+            # a browser sends this before a JSON POST (content-type) or one with a token
+            pre = http("OPTIONS", self.url, headers={
+                "Origin": "https://openrefine.example", "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": asked})
+            allow = (pre.headers.get("Access-Control-Allow-Methods") or "").upper()
+            allowed_h = (pre.headers.get("Access-Control-Allow-Headers") or "").lower()
+            rep.check(f"OPTIONS /v1/reconcile preflight (POST; {asked}) is allowed (0.2: MUST enable CORS)",
+                      200 <= pre.status < 300 and bool(pre.headers.get("Access-Control-Allow-Origin"))
+                      and ("POST" in allow or "*" in allow)
+                      and all(h.strip() in allowed_h or "*" in allowed_h for h in asked.split(",")),
+                      f"request headers: Origin: https://openrefine.example, Access-Control-Request-Method: "
+                      f"POST, Access-Control-Request-Headers: {asked}\n"
+                      f"Access-Control-Allow-Origin={pre.headers.get('Access-Control-Allow-Origin')!r} "
+                      f"Access-Control-Allow-Methods={allow!r} Access-Control-Allow-Headers={allowed_h!r}\n"
+                      + pre.describe())
         bad = self.post_form(small, anon=True, extra={"Authorization": "Bearer not-a-token"})
         rep.check("POST with an invalid bearer token is 401 (0.2 §Authentication: MUST; contract: 401 "
                   "with WWW-Authenticate)", bad.status == 401 and bool(bad.headers.get("WWW-Authenticate")),
@@ -639,6 +669,24 @@ class Live:
                 pass
         rep.check("GET /v1/reconcile?queries=… answers a result batch (0.2: SHOULD)", good, ans.describe(),
                   warn=True)
+        # 0.2 query shapes beyond the contract's, each valid by reconciliation-query-batch.json
+        shapes = [
+            ("`type` as a list of type ids (0.2 text: \"type: An array of types\"; schema: "
+             "properties/type/oneOf/1)", {"query": batch["misspelt"]["query"], "type": ["supplier"]}, False),
+            ("`v` as a list of values (schema: properties/properties/items/properties/v/oneOf/1)",
+             {"query": batch["exact"]["query"], "properties": [
+                 {"pid": "tax_id", "v": [verified["tax_id"]]}, {"pid": "country", "v": ["MX"]}]}, True),
+            ("`v` as an entity object {id, name} (schema: definitions/property_value/oneOf/3)",
+             {"query": batch["exact"]["query"], "properties": [
+                 {"pid": "country", "v": {"id": "MX", "name": "Mexico"}}]}, True),
+            ("`type_strict` (schema: properties/type_strict)",
+             {"query": batch["exact"]["query"], "type": "supplier", "type_strict": "should"}, True),
+        ]
+        for what, q, warn in shapes:
+            ans = self.send("form", {"q0": q}, anon=True)
+            ok = ans.status == 200 and verified["id"] in candidate_ids(ans, "q0")
+            rep.check(f"a 0.2-valid query with {what} is answered and finds the supplier", ok,
+                      ans.describe(), warn=warn)
         doc = {"q0": {"properties": batch["exact"]["properties"]}}
         ans = self.send("form", doc, anon=True)
         hit = verified["id"] in candidate_ids(ans, "q0")
