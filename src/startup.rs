@@ -202,6 +202,9 @@ fn cors(origins: &CorsOrigins) -> Cors {
             header::HeaderName::from_static("x-request-id"),
         ])
         .max_age(3600)
+        // The reconciliation service is for tools in any browser (OpenRefine and the like):
+        // the Reconciliation Service API asks every origin to be allowed there.
+        .allowed_origin_fn(|_, head| head.uri.path() == "/v1/reconcile")
         // An unlisted origin gets no CORS headers (the browser then refuses); the request itself
         // is still answered, as it would be for a client that sends no Origin.
         .block_on_origin_mismatch(false);

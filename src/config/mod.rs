@@ -104,6 +104,23 @@ pub struct Config {
     /// is served from memory once computed. Writes do not drop it, so the statistics stay fast
     /// while the registry is busy and are at most this old; 0 computes every answer afresh.
     pub stats_cache_ttl: Duration,
+    /// `PUBLIC_URL`: the service's address as the outside world reaches it (`https://…`), for
+    /// the absolute URLs of the reconciliation manifest; the request's `Host` when unset.
+    pub public_url: Option<String>,
+}
+
+/// `PUBLIC_URL`: an absolute http(s) URL.
+fn public_url(raw: Option<String>) -> Result<Option<String>, ConfigError> {
+    match raw {
+        None => Ok(None),
+        Some(raw) => match url::Url::parse(&raw) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(Some(raw)),
+            _ => Err(err(
+                "PUBLIC_URL",
+                "must be an absolute http(s) URL, like https://registry.example",
+            )),
+        },
+    }
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@localhost:5432/supplier_registry";
@@ -167,6 +184,7 @@ impl Config {
             database_acquire_timeout: millis(&get, "DATABASE_ACQUIRE_TIMEOUT_MS", 1000, 1, 60_000)?,
             facets_cache_ttl: seconds(&get, "FACETS_CACHE_SECONDS", 60, 0, 3600)?,
             stats_cache_ttl: seconds(&get, "STATS_CACHE_SECONDS", 30, 0, 3600)?,
+            public_url: public_url(get("PUBLIC_URL"))?,
             database_statement_timeout: millis(
                 &get,
                 "DATABASE_STATEMENT_TIMEOUT_MS",

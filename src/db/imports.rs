@@ -302,3 +302,59 @@ struct KeyRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
     tax_id: String,
 }
+
+/// A created row that may duplicate a supplier: (row, supplier, score).
+pub type PossibleDuplicate = (i32, Uuid, f64);
+
+/// Records the possible duplicates of an import's created rows (in the batch's transaction).
+pub async fn add_duplicates(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    found: &[PossibleDuplicate],
+) -> QueryResult<()> {
+    use diesel::sql_types::{Array, Double, Int4, Uuid as SqlUuid};
+    if found.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "INSERT INTO import_duplicates (import_id, row, supplier_id, score)
+         SELECT $1, * FROM unnest($2::int4[], $3::uuid[], $4::float8[])
+         ON CONFLICT DO NOTHING",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Array<Int4>, _>(found.iter().map(|f| f.0).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(found.iter().map(|f| f.1).collect::<Vec<_>>())
+    .bind::<Array<Double>, _>(found.iter().map(|f| f.2).collect::<Vec<_>>())
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// The first `limit` possible duplicates of an import, by row.
+pub async fn duplicates(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    limit: i64,
+) -> QueryResult<Vec<PossibleDuplicate>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Int4)]
+        n: i32,
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        supplier_id: Uuid,
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        score: f64,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT row AS n, supplier_id, score FROM import_duplicates WHERE import_id = $1
+         ORDER BY row, score DESC, supplier_id LIMIT $2",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.n, r.supplier_id, r.score))
+        .collect())
+}

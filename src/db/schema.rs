@@ -217,6 +217,7 @@ diesel::table! {
         supplier_id -> Uuid,
         system -> Text,
         value -> Text,
+        active -> Bool,
     }
 }
 
@@ -248,6 +249,7 @@ diesel::table! {
         lat -> Nullable<Float8>,
         legal_name -> Text,
         lon -> Nullable<Float8>,
+        merged_into -> Nullable<Uuid>,
         name_key -> Nullable<Text>,
         sector -> Text,
         size_class -> Text,

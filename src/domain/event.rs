@@ -26,8 +26,9 @@ pub struct Event {
 /// An event's `data`, by type. Every event carries the supplier's new `version`;
 /// `supplier.updated` names the fields that `changed`; `supplier.status_changed` gives `from`,
 /// `to` and the `reason` when there is one (and `changed` when an owner's edit sent a verified
-/// profile back to `pending`); `supplier.archived` gives `from`. Clients must tolerate fields
-/// added later.
+/// profile back to `pending`); `supplier.archived` gives `from`; `supplier.merged` gives `from`
+/// and the survivor it was merged `into`, and the survivor's `supplier.updated` names the
+/// duplicate it was `merged_from`. Clients must tolerate fields added later.
 // For the OpenAPI document: the write path builds the object itself.
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -43,4 +44,8 @@ pub struct EventData {
     to: Option<SupplierStatus>,
     /// Why (a rejection or suspension reason), when one was given.
     reason: Option<String>,
+    /// `supplier.merged`: the survivor.
+    into: Option<Uuid>,
+    /// The survivor's `supplier.updated` of a merge: the duplicate.
+    merged_from: Option<Uuid>,
 }

@@ -128,14 +128,18 @@ pub enum EventType {
     SupplierStatusChanged,
     #[serde(rename = "supplier.archived")]
     SupplierArchived,
+    /// The supplier was merged into another as its duplicate (`data: { "into" }`).
+    #[serde(rename = "supplier.merged")]
+    SupplierMerged,
 }
 
 impl EventType {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::SupplierCreated,
         Self::SupplierUpdated,
         Self::SupplierStatusChanged,
         Self::SupplierArchived,
+        Self::SupplierMerged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -144,6 +148,7 @@ impl EventType {
             Self::SupplierUpdated => "supplier.updated",
             Self::SupplierStatusChanged => "supplier.status_changed",
             Self::SupplierArchived => "supplier.archived",
+            Self::SupplierMerged => "supplier.merged",
         }
     }
 

@@ -59,9 +59,10 @@ months before it goes, in the next major version only.",
         (name = "suppliers", description = "Supplier profiles: register, read, change, archive"),
         (name = "reference", description = "Capability taxonomy, certification schemes, countries and size rules"),
         (name = "integration", description = "For partner systems: the change feed, signed webhooks and bulk imports"),
-        (name = "stats", description = "Public statistics of the ecosystem: coverage and gaps, development over time"),
+        (name = "stats", description = "Public statistics of the ecosystem: coverage and gaps, the development ladder, resilience"),
         (name = "accounts", description = "Users and API clients (admins; agencies may create supplier users)"),
-        (name = "ops", description = "Health, readiness, metrics and this document")
+        (name = "ops", description = "Health, readiness, metrics and this document"),
+        (name = "page", description = "The public ecosystem page for people, in Spanish and English")
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&CommonParts)

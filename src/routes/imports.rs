@@ -50,6 +50,17 @@ pub struct ImportError {
     pub message: String,
 }
 
+/// A created row and a supplier it may duplicate.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PossibleDuplicate {
+    /// The data row, counted from 1.
+    pub row: i32,
+    pub supplier_id: Uuid,
+    /// The matcher's score (0.8 to 1).
+    #[schema(example = 0.91)]
+    pub score: f64,
+}
+
 /// An import and how far it got.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = ImportJob)]
@@ -68,12 +79,20 @@ pub struct Import {
     pub counts: ImportCounts,
     /// Bad rows, by row (the first 1000; `counts.failed` counts them all).
     pub errors: Vec<ImportError>,
+    /// Created rows that may duplicate a supplier already registered (or another row): a
+    /// `strong` or `exact` candidate of the matcher (`POST /v1/suppliers/match`), among the
+    /// suppliers the importer may see. The rows are created all the same (the first 1000).
+    pub possible_duplicates: Vec<PossibleDuplicate>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-fn view(row: ImportRow, errors: Vec<imports_db::ErrorRow>) -> Import {
+fn view(
+    row: ImportRow,
+    errors: Vec<imports_db::ErrorRow>,
+    duplicates: Vec<imports_db::PossibleDuplicate>,
+) -> Import {
     Import {
         id: row.id,
         status: row.status,
@@ -92,6 +111,14 @@ fn view(row: ImportRow, errors: Vec<imports_db::ErrorRow>) -> Import {
                 row: e.row,
                 field: e.field,
                 message: e.message,
+            })
+            .collect(),
+        possible_duplicates: duplicates
+            .into_iter()
+            .map(|(row, supplier_id, score)| PossibleDuplicate {
+                row,
+                supplier_id,
+                score,
             })
             .collect(),
         created_at: row.created_at,
@@ -241,7 +268,8 @@ pub async fn get_import(
         .await?
         .ok_or_else(|| ApiError::NotFound("No such import.".into()))?;
     let errors = imports_db::errors(&mut conn, row.id, ERRORS_SHOWN).await?;
-    Ok(web::Json(view(row, errors)))
+    let duplicates = imports_db::duplicates(&mut conn, row.id, ERRORS_SHOWN).await?;
+    Ok(web::Json(view(row, errors, duplicates)))
 }
 
 /// An import file: CSV with a header row of supplier field names.

@@ -7,6 +7,7 @@ pub mod events;
 pub mod imports;
 pub mod ops;
 pub mod page;
+pub mod reconcile;
 pub mod reference;
 pub mod stats;
 pub mod suppliers;
@@ -42,6 +43,7 @@ fn v1(cfg: &mut ServiceConfig) {
         .service(suppliers::search::list_suppliers)
         .service(suppliers::search::supplier_facets)
         .service(suppliers::search::export_suppliers)
+        .service(suppliers::matching::match_supplier)
         .service(suppliers::create_supplier)
         .service(suppliers::get_supplier)
         .service(suppliers::update_supplier)
@@ -52,6 +54,8 @@ fn v1(cfg: &mut ServiceConfig) {
         .service(suppliers::workflow::suspend_supplier)
         .service(suppliers::workflow::reinstate_supplier)
         .service(suppliers::history::supplier_history)
+        .service(suppliers::matching::supplier_duplicates)
+        .service(suppliers::merge::merge_supplier)
         .service(suppliers::owners::add_owner)
         .service(suppliers::owners::remove_owner)
         .service(capabilities::list_capabilities)
@@ -60,12 +64,15 @@ fn v1(cfg: &mut ServiceConfig) {
         .service(capabilities::update_capability)
         .service(reference::list_schemes)
         .service(reference::list_countries)
+        .service(reference::list_identifier_systems)
         .service(events::list_events)
         .service(webhooks::create_webhook)
         .service(webhooks::list_webhooks)
         .service(webhooks::get_webhook)
         .service(webhooks::delete_webhook)
         .service(webhooks::list_deliveries)
+        .service(reconcile::manifest)
+        .service(reconcile::reconcile)
         .service(imports::create_import)
         .service(imports::get_import)
         .service(stats::coverage)

@@ -107,13 +107,18 @@ pub enum Asset {
     PageCss,
 }
 
-/// A script or style sheet of the public page.
+/// A file of the public page.
+///
+/// The page's scripts and style sheet, compiled into the binary (the page needs no internet).
 #[utoipa::path(
     operation_id = "page_asset",
     tag = "page",
-    params(("asset" = Asset, Path, description = "The file.")),
+    params(("asset" = inline(Asset), Path, description = "The file.")),
     responses(
-        (status = 200, description = "The file.", body = String, content_type = "text/javascript; charset=utf-8"),
+        (status = 200, description = "The file: a script, or the style sheet.", content(
+            (String = "text/javascript; charset=utf-8"),
+            (String = "text/css; charset=utf-8"),
+        )),
         (status = 404, description = "No such file.", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(())

@@ -187,3 +187,79 @@ fn country_list(
     }
     data
 }
+
+/// An identifier system that `external_refs[].system` may name with a checked format.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentifierSystemResponse {
+    #[schema(example = "lei")]
+    pub code: String,
+    /// In the language of `Accept-Language` (`es` or `en`).
+    #[schema(example = "Legal Entity Identifier (LEI)")]
+    pub label: String,
+    pub labels: IdentifierLabels,
+    /// The format, in words.
+    #[schema(
+        example = "ISO 17442: 20 letters and digits, the last two ISO 7064 mod 97-10 check digits"
+    )]
+    pub format: String,
+    /// A regular expression for the normalised value (check digits are checked beyond it).
+    #[schema(example = "^[0-9A-Z]{18}[0-9]{2}$")]
+    pub pattern: Option<String>,
+    /// For a tax-id system, the country whose `tax_id` it holds.
+    #[schema(example = json!(null))]
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentifierLabels {
+    #[schema(example = "Legal Entity Identifier (LEI)")]
+    pub en: String,
+    #[schema(example = "Identificador de Entidad Jurídica (LEI)")]
+    pub es: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentifierSystemList {
+    pub data: Vec<IdentifierSystemResponse>,
+    /// Always null: the whole list is one page.
+    pub next_cursor: Option<String>,
+}
+
+/// Identifier systems.
+///
+/// The `external_refs[].system` values whose format the registry checks (values are stored
+/// normalised: upper case, without spaces, `-` or `.`). Any other system is a code matching
+/// `^[a-z0-9_]{1,40}$` with a free value. `(system, value)` is unique among suppliers that are
+/// not archived.
+#[utoipa::path(
+    operation_id = "identifier_systems_list",
+    tag = "reference",
+    params(("Accept-Language" = Option<String>, Header, description = "`es` or `en` (default)")),
+    responses((status = 200, description = "Every system with a checked format.", body = IdentifierSystemList)),
+    security((), ("bearer" = []), ("oauth2" = []))
+)]
+#[get("/identifier-systems")]
+pub async fn list_identifier_systems(req: actix_web::HttpRequest) -> HttpResponse {
+    let spanish = crate::routes::capabilities::language(&req) == "es";
+    let data = crate::domain::identifier::SYSTEMS
+        .iter()
+        .map(|s| IdentifierSystemResponse {
+            code: s.code.into(),
+            label: if spanish { s.label_es } else { s.label_en }.into(),
+            labels: IdentifierLabels {
+                en: s.label_en.into(),
+                es: s.label_es.into(),
+            },
+            format: s.format.into(),
+            pattern: s.pattern.map(Into::into),
+            country: s.country.map(Into::into),
+        })
+        .collect();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .insert_header((header::VARY, "Accept-Language"))
+        .json(IdentifierSystemList {
+            data,
+            next_cursor: None,
+        })
+}

@@ -730,6 +730,8 @@ pub async fn record_event(
     };
     record(conn, author, change).await.map_err(|e| match e {
         WriteError::Database(e) => e,
-        WriteError::DuplicateTaxId => diesel::result::Error::RollbackTransaction,
+        WriteError::DuplicateTaxId | WriteError::DuplicateRef => {
+            diesel::result::Error::RollbackTransaction
+        }
     })
 }

@@ -12,6 +12,7 @@ mod faults;
 mod feed_visibility;
 mod helpers;
 mod hostile;
+mod identity;
 mod imports;
 mod login_throttle;
 mod logs;

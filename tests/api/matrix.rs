@@ -146,6 +146,42 @@ fn cases() -> Vec<Case> {
             [200, 200, 404, 403, 401],
         ),
         c(
+            Method::GET,
+            "/v1/suppliers/{supplier}/duplicates",
+            None,
+            [200, 200, 404, 403, 401],
+        ),
+        c(
+            Method::POST,
+            "/v1/suppliers/{supplier}/merge",
+            Some(|| json!({ "into": "{other}" })),
+            [200, 200, 403, 403, 401],
+        ),
+        c(
+            Method::POST,
+            "/v1/suppliers/match",
+            Some(|| json!({ "legal_name": "Matriz S.A." })),
+            [200, 200, 200, 200, 401],
+        ),
+        c(
+            Method::GET,
+            "/v1/reconcile",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        c(
+            Method::POST,
+            "/v1/reconcile",
+            Some(|| json!({ "q0": { "query": "Matriz" } })),
+            [200, 200, 200, 200, 200],
+        ),
+        c(
+            Method::GET,
+            "/v1/identifier-systems",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        c(
             Method::PUT,
             "/v1/suppliers/{supplier}/owners/{owner}",
             None,
@@ -417,6 +453,14 @@ async fn each_role_reaches_exactly_the_operations_it_may() {
                     req = match body() {
                         // A file, not a JSON document.
                         Value::String(csv) => req.header("content-type", "text/csv").body(csv),
+                        // `{other}`: another supplier (the survivor of a merge).
+                        json if json.to_string().contains("{other}") => {
+                            let other = app.create_supplier(&admin.token, &supplier_body()).await;
+                            let text = json
+                                .to_string()
+                                .replace("{other}", other["id"].as_str().unwrap());
+                            req.header("content-type", "application/json").body(text)
+                        }
                         json => req.json(&json),
                     };
                 }

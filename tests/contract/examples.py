@@ -903,6 +903,12 @@ class Sender:
         return True, any(r == {} for r in reqs)
 
     def target(self, op: Operation, name: str) -> tuple[str, str]:
+        # A path parameter with a closed set of values names no resource: its example, or its
+        # first value.
+        for param in op.op.get("parameters", []):
+            schema = param.get("schema", {})
+            if param.get("in") == "path" and param.get("name") == name and "enum" in schema:
+                return str(param.get("example", schema["enum"][0])), "a value of its enum"
         fixture = TARGETS.get(op.op_id, {}).get(name)
         if fixture is None:
             for prefix, param, fx in GENERIC_TARGETS:

@@ -16,6 +16,7 @@
 # 6. fuzzes the live service with Schemathesis (every check, default expectations; the hooks in
 #    st_hooks.py make positive cases respect the document's prose rules), as an admin and
 #    anonymously;
+# 6b. checks /v1/reconcile against the Reconciliation Service API 0.2 schemas (reconcile.py);
 # 7. validates every example of the document against its schema and sends them (examples.py):
 #    each operation built from its examples must be answered 2xx. Last, so that what it creates
 #    changes nothing the steps above meet (run before the fuzzer, its suppliers led Schemathesis
@@ -23,7 +24,7 @@
 # Every step runs even when an earlier one failed (except those that need what failed); the
 # summary at the end lists them, and the exit code is non-zero when any failed.
 #
-# Environment: CONTRACT_STEPS (default "lint diff python ts fuzz examples": run only some),
+# Environment: CONTRACT_STEPS (default "lint diff python ts fuzz reconcile examples": only some),
 # CONTRACT_DB (default sr_contract), SCHEMATHESIS_MAX_EXAMPLES (30), SCHEMATHESIS_SEED (fixed),
 # KEEP_TMP=1 keeps the temporary directory (generated clients, logs, reports).
 set -euo pipefail
@@ -36,7 +37,7 @@ case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
 
 CACHE=/var/cache/supplier-registry
 VENV="$CACHE/venv-contract"
-STEPS="${CONTRACT_STEPS:-lint diff python ts fuzz examples}"
+STEPS="${CONTRACT_STEPS:-lint diff python ts fuzz reconcile examples}"
 DB="${CONTRACT_DB:-sr_contract}"
 PG="postgres://postgres@127.0.0.1:5432"
 SPEC="$ROOT/openapi/openapi.json"
@@ -287,6 +288,21 @@ fuzz() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# 6b. The Reconciliation Service API 0.2 (issue #16): /v1/reconcile against the community group's
+# JSON schemas (vendored in reconciliation/0.2), after a self-test of the validation.
+reconcile() {
+  log "reconcile: the Reconciliation Service API 0.2 schemas, then /v1/reconcile against them"
+  local token rc=0
+  "$VENV/bin/python" "$HERE/reconcile.py" --self-test >"$TMP/reconcile-self.txt" 2>&1 || rc=$?
+  tail -n 3 "$TMP/reconcile-self.txt"
+  if [ "$rc" != 0 ]; then fail "reconcile: self-test"; return 0; fi
+  token=$(fuzzer_token) || { fail "reconcile token"; return 0; }
+  "$VENV/bin/python" "$HERE/reconcile.py" "$BASE_URL" "$token" >"$TMP/reconcile.txt" 2>&1 || rc=$?
+  grep -E '^(FAIL|WARN|reconcile:)|^  ' "$TMP/reconcile.txt" | tail -n 40 || true
+  if [ "$rc" = 0 ]; then passed "reconcile (0.2 schemas and behaviour)"; else fail "reconcile: see above"; fi
+}
+
+# ---------------------------------------------------------------------------------------------
 # 7. The document's examples: each validates against its schema, and each operation built from
 # them is answered 2xx (issue #13). Plain HTTP with the admin client's credentials.
 examples() {
@@ -308,11 +324,12 @@ started=$(date +%s)
 install_tools
 has_step lint && lint
 has_step diff && diff_check
-if has_step examples || has_step python || has_step ts || has_step fuzz; then
+if has_step examples || has_step python || has_step ts || has_step fuzz || has_step reconcile; then
   if start_service; then
     has_step python && python_client
     has_step ts && ts_client
     has_step fuzz && fuzz
+    has_step reconcile && reconcile
     has_step examples && examples
   else
     fail "service start"

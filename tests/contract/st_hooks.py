@@ -28,6 +28,7 @@ import itertools
 import json
 import re
 import sys
+import time
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -235,6 +236,35 @@ def search_dependencies(case) -> None:
         q.setdefault("q", "ensambles")
     if q != before:
         edited(case, "search: near/radius_km/sort dependencies")
+
+
+def ladder_range(case) -> None:
+    """The ladder's `from` is not after `to` (or after this month when `to` is left out), and
+    the range is at most 600 months (src/routes/stats/ladder.rs); the schema has only the
+    `YYYY-MM` shape. Out-of-order bounds are swapped; a range too long starts 599 months before
+    its end."""
+    q = case.query
+    if not q:
+        return
+    before = dict(q)
+    now = time.gmtime()
+    this_month = f"{now.tm_year:04d}-{now.tm_mon:02d}"
+    end = q.get("to", this_month)
+    start = q.get("from")
+    if start is not None and start > end:
+        if "to" in q:
+            q["from"], q["to"] = end, start
+            start, end = end, start
+        else:
+            q["from"] = start = this_month
+    if start is not None:
+        def months(m: str) -> int:
+            return int(m[:4]) * 12 + int(m[5:7]) - 1
+        if months(end) - months(start) >= 600:
+            first = months(end) - 599
+            q["from"] = f"{first // 12:04d}-{first % 12 + 1:02d}"
+    if q != before:
+        edited(case, "ladder: from not after to, at most 600 months")
 
 
 def existing_subdivision(case) -> None:
@@ -554,6 +584,8 @@ def before_call(context, case, kwargs):
     op = operation_id(case)
     if op == "clients_update":
         not_own_client(case)
+    if op == "stats_ladder":
+        ladder_range(case)
     if op in SEARCHES:
         query = dict(case.query or {})
         search_dependencies(case)

@@ -33,6 +33,10 @@ pub struct Filters {
     /// (lat, lon, radius in km).
     pub near: Option<(f64, f64, f64)>,
     pub updated_since: Option<DateTime<Utc>>,
+    /// Normalised; with `country`.
+    pub tax_id: Option<String>,
+    /// `(system, value)`, normalised: any of them.
+    pub external_refs: Vec<(String, String)>,
 }
 
 /// The order of a page: by legal name, most recently changed first, nearest first, best match

@@ -6,9 +6,11 @@
 //! - `page`: the pages of the list (and the documents of a page);
 //! - `facets`: the counts, and the generation an answer kept in memory is computed from;
 //! - `cache`: facet answers kept in memory while the change feed stands still;
-//! - `export`: every match, as rows streamed to an export.
+//! - `export`: every match, as rows streamed to an export;
+//! - `candidates`: the suppliers the matcher scores.
 
 mod cache;
+mod candidates;
 mod export;
 mod facets;
 mod filters;
@@ -16,6 +18,7 @@ mod page;
 mod sql;
 
 pub use cache::{Answer, AnswerCache, Generation};
+pub use candidates::{NEAREST_NAMES, Probe, candidates};
 pub use export::{ExportRow, current_date, export_query};
 pub use facets::{FacetRow, facets, generation};
 pub use filters::{After, Filters, SearchError, Sort, Visibility};

@@ -217,5 +217,23 @@ pub(super) fn conditions(sql: &mut Sql, filters: &Filters, visibility: &Visibili
         let since = sql.bind(Bind::Time(since));
         parts.push(format!("s.updated_at >= {since}"));
     }
+    if let Some(tax_id) = &filters.tax_id {
+        // With `country` (required with it): the unique (country, tax_id) index.
+        let tax_id = sql.bind(Bind::Text(tax_id.clone()));
+        parts.push(format!("s.tax_id = {tax_id}"));
+    }
+    if !filters.external_refs.is_empty() {
+        let (systems, values): (Vec<String>, Vec<String>) =
+            filters.external_refs.iter().cloned().unzip();
+        let (systems, values) = (
+            sql.bind(Bind::Texts(systems)),
+            sql.bind(Bind::Texts(values)),
+        );
+        parts.push(format!(
+            "s.id IN (SELECT r.supplier_id FROM supplier_external_refs r \
+             JOIN unnest({systems}, {values}) AS q (system, value) \
+             ON r.system = q.system AND r.value = q.value)"
+        ));
+    }
     parts.join(" AND ")
 }

@@ -172,6 +172,28 @@ pub(super) async fn set_status(
             suppliers::version.eq(version),
         ))
         .execute(conn)
+        .await?;
+    // An archived supplier's references no longer count for uniqueness.
+    if status == SupplierStatus::Archived {
+        diesel::update(
+            supplier_external_refs::table.filter(supplier_external_refs::supplier_id.eq(id)),
+        )
+        .set(supplier_external_refs::active.eq(false))
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Names the survivor of a merged duplicate.
+pub(super) async fn set_merged_into(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    into: Uuid,
+) -> QueryResult<()> {
+    diesel::update(suppliers::table.find(id))
+        .set(suppliers::merged_into.eq(Some(into)))
+        .execute(conn)
         .await
         .map(drop)
 }
@@ -308,8 +330,14 @@ pub(super) async fn insert_parts_many(
     }
     if !refs.0.is_empty() {
         diesel::sql_query(
-            "INSERT INTO supplier_external_refs (supplier_id, position, system, value)
-             SELECT * FROM unnest($1::uuid[], $2::int2[], $3::text[], $4::text[])",
+            // `active`: counted for `(system, value)` uniqueness (see the migration
+            // `add_identity`).
+            "INSERT INTO supplier_external_refs (supplier_id, position, system, value, active)
+             SELECT r.supplier_id, r.position, r.system, r.value,
+                    s.status <> 'archived' AND r.system NOT LIKE 'legacy\\_%'
+             FROM unnest($1::uuid[], $2::int2[], $3::text[], $4::text[])
+                  AS r (supplier_id, position, system, value)
+             JOIN suppliers s ON s.id = r.supplier_id",
         )
         .bind::<Array<SqlUuid>, _>(refs.0)
         .bind::<Array<Int2>, _>(refs.1)

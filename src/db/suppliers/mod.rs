@@ -18,7 +18,7 @@ pub use log::{
 };
 pub use record::{
     DOCUMENT_SELECT, Parts, SupplierRecord, find_by_tax_id, find_record, find_records,
-    find_records_for_update, read_record,
+    find_records_for_update, holders_of_refs, read_record,
 };
 pub use write::{
     Actor, Author, RowWrite, StatusColumns, SupplierChange, ThenError, WriteError, record,

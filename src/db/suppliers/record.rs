@@ -79,6 +79,8 @@ pub struct SupplierRecord {
     pub created_at: DateTime<Utc>,
     #[diesel(sql_type = Timestamptz)]
     pub updated_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub merged_into: Option<Uuid>,
     #[diesel(sql_type = Jsonb)]
     pub capabilities: Parts<CapabilityInput>,
     #[diesel(sql_type = Jsonb)]
@@ -112,7 +114,7 @@ pub const DOCUMENT_SELECT: &str = "\
 SELECT s.id, s.legal_name, s.trade_name, s.tax_id, s.tax_id_check_ok, s.country, s.subdivision,
        s.city, s.address, s.lat, s.lon, s.website, s.founded_year, s.sector, s.employees,
        s.annual_sales_amount, s.annual_sales_currency, s.size_class, s.size_rule, s.status,
-       s.status_reason, s.verified_at, s.version, s.created_at, s.updated_at,
+       s.status_reason, s.verified_at, s.version, s.created_at, s.updated_at, s.merged_into,
        COALESCE((SELECT jsonb_agg(jsonb_build_object('code', c.code, 'details', c.details,
                                                      'parameters', c.parameters) ORDER BY c.position)
                  FROM supplier_capabilities c WHERE c.supplier_id = s.id), '[]') AS capabilities,
@@ -225,6 +227,40 @@ pub async fn find_by_tax_id(
         .optional()
 }
 
+/// The suppliers that are not archived and hold one of `refs` (`(system, value)`, normalised):
+/// each reference with its holder.
+pub async fn holders_of_refs(
+    conn: &mut AsyncPgConnection,
+    refs: &[(&str, &str)],
+) -> QueryResult<Vec<(String, String, Uuid)>> {
+    if refs.is_empty() {
+        return Ok(Vec::new());
+    }
+    #[derive(QueryableByName)]
+    struct Holder {
+        #[diesel(sql_type = Text)]
+        system: String,
+        #[diesel(sql_type = Text)]
+        value: String,
+        #[diesel(sql_type = SqlUuid)]
+        supplier_id: Uuid,
+    }
+    let (systems, values): (Vec<&str>, Vec<&str>) = refs.iter().copied().unzip();
+    let rows: Vec<Holder> = diesel::sql_query(
+        "SELECT r.system, r.value, r.supplier_id
+         FROM unnest($1::text[], $2::text[]) AS q (system, value)
+         JOIN supplier_external_refs r ON r.system = q.system AND r.value = q.value AND r.active",
+    )
+    .bind::<Array<Text>, _>(systems)
+    .bind::<Array<Text>, _>(values)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|h| (h.system, h.value, h.supplier_id))
+        .collect())
+}
+
 /// A status as stored (a `text` column, checked by the database).
 impl FromSql<Text, Pg> for SupplierStatus {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
@@ -255,6 +291,38 @@ impl SupplierRecord {
             amount: amount.with_scale(2).to_string(),
             currency: currency.clone(),
         })
+    }
+
+    /// The supplier as the matcher takes it.
+    pub fn company(&self) -> crate::domain::matching::Company {
+        crate::domain::matching::Company {
+            legal_name: self.legal_name.clone(),
+            trade_name: self.trade_name.clone(),
+            country: Some(self.country.clone()),
+            tax_id: Some(self.tax_id.clone()),
+            subdivision: self.subdivision.clone(),
+            city: self.city.clone(),
+            website: self.website.clone(),
+            emails: self
+                .contacts
+                .0
+                .iter()
+                .filter_map(|c| c.email.clone())
+                .collect(),
+            phones: self
+                .contacts
+                .0
+                .iter()
+                .filter_map(|c| c.phone.clone())
+                .collect(),
+            location: self.lat.zip(self.lon),
+            refs: self
+                .external_refs
+                .0
+                .iter()
+                .map(|x| (x.system.clone(), x.value.clone()))
+                .collect(),
+        }
     }
 
     pub fn location(&self) -> Option<Location> {

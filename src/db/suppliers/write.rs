@@ -46,6 +46,17 @@ pub enum RowWrite<'a> {
     Status(StatusColumns<'a>),
     AddOwner(Uuid),
     RemoveOwner(Uuid),
+    /// A duplicate merged into `into`: archived, naming its survivor.
+    Merged {
+        into: Uuid,
+        status: StatusColumns<'a>,
+    },
+    /// The survivor of a merge: its new columns and parts when it gains references or
+    /// contacts, and the owners it gains.
+    Absorb {
+        edit: Option<(SupplierColumns<'a>, &'a SupplierInput)>,
+        owners: &'a [Uuid],
+    },
     /// The version only: what changed was written by the caller in the same transaction (the
     /// expiry job's certificate statuses).
     Version,
@@ -78,6 +89,10 @@ pub enum WriteError {
     /// Another supplier holds this `(country, tax_id)` (committed by a concurrent request).
     #[error("a supplier with this country and tax id exists")]
     DuplicateTaxId,
+    /// Another supplier that is not archived holds one of the `(system, value)` external
+    /// references (committed by a concurrent request).
+    #[error("a supplier with one of these external references exists")]
+    DuplicateRef,
     #[error(transparent)]
     Database(DbError),
 }
@@ -89,6 +104,11 @@ impl From<DbError> for WriteError {
                 if info.constraint_name() == Some("suppliers_country_tax_id_key") =>
             {
                 Self::DuplicateTaxId
+            }
+            DbError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
+                if info.constraint_name() == Some("supplier_external_refs_active_key") =>
+            {
+                Self::DuplicateRef
             }
             _ => Self::Database(e),
         }
@@ -242,6 +262,22 @@ async fn write_row(
         }
         RowWrite::Status(s) => {
             columns::set_status(conn, id, s.status, s.reason, s.verified_at, version).await?;
+        }
+        RowWrite::Merged { into, status: s } => {
+            columns::set_status(conn, id, s.status, s.reason, s.verified_at, version).await?;
+            columns::set_merged_into(conn, id, *into).await?;
+        }
+        RowWrite::Absorb { edit, owners } => {
+            match edit {
+                Some((columns, input)) => {
+                    columns::update(conn, id, columns, version).await?;
+                    columns::replace_parts(conn, id, input).await?;
+                }
+                None => columns::set_version(conn, id, version).await?,
+            }
+            for owner in owners.iter() {
+                columns::add_owner(conn, id, *owner).await?;
+            }
         }
         RowWrite::AddOwner(user) => columns::add_owner(conn, id, *user).await?,
         RowWrite::RemoveOwner(user) => columns::remove_owner(conn, id, *user).await?,

@@ -12,6 +12,7 @@ use super::input::{Known, Location, SupplierInput, ValidSupplier};
 use crate::domain::{
     FieldError,
     codes::{is_country, is_subdivision},
+    identifier,
     tax_id::{self, TaxId},
     text,
 };
@@ -33,7 +34,7 @@ impl SupplierInput {
         }
         certifications(&self, &mut errors, known);
         contacts(&self, &mut errors);
-        external_refs(&self, &mut errors);
+        external_refs(&mut self, &mut errors);
         match tax_id {
             Some(tax_id) if errors.is_empty() => {
                 self.tax_id = tax_id.as_str().to_owned();
@@ -299,28 +300,36 @@ fn contacts(input: &SupplierInput, errors: &mut Vec<FieldError>) {
     }
 }
 
-/// Each external reference: a system code and a value, once.
-fn external_refs(input: &SupplierInput, errors: &mut Vec<FieldError>) {
+/// Each external reference: a system code and a value, once; values of the systems with a
+/// published format (`domain::identifier`) are checked and stored normalised.
+fn external_refs(input: &mut SupplierInput, errors: &mut Vec<FieldError>) {
     if input.external_refs.len() > 50 {
         errors.push(FieldError::new("external_refs", "max_items", "at most 50"));
     }
     let mut refs = HashSet::new();
-    for (i, r) in input.external_refs.iter().enumerate() {
+    for (i, r) in input.external_refs.iter_mut().enumerate() {
         let field = format!("external_refs[{i}]");
-        if !(1..=40).contains(&r.system.len())
-            || !r
-                .system
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        {
+        if !identifier::is_system_code(&r.system) {
             errors.push(FieldError::new(
                 format!("{field}.system"),
                 "pattern",
                 "must be 1 to 40 of a-z, 0-9 and _",
             ));
+            continue;
         }
-        text_rule(errors, &format!("{field}.value"), &r.value, 1, 200);
-        if !refs.insert((&r.system, &r.value)) {
+        if identifier::system(&r.system).is_none() {
+            text_rule(errors, &format!("{field}.value"), &r.value, 1, 200);
+        }
+        match identifier::normalise(&r.system, &r.value) {
+            Ok(value) => r.value = value,
+            Err(message) => {
+                if !errors.iter().any(|e| e.field == format!("{field}.value")) {
+                    errors.push(FieldError::new(format!("{field}.value"), "format", message));
+                }
+                continue;
+            }
+        }
+        if !refs.insert((r.system.clone(), r.value.clone())) {
             errors.push(FieldError::new(&field, "duplicate", "is listed twice"));
         }
     }

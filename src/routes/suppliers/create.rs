@@ -6,7 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    rules::{Reference, TxError, check_tax_id_free, refused},
+    rules::{Reference, TxError, check_refs_free, check_tax_id_free, refused},
     view::{SupplierDocument, actor, check_agency_country, reread},
 };
 use crate::{
@@ -109,6 +109,7 @@ async fn store_new(
         return Ok((stored, true));
     }
     check_tax_id_free(conn, valid, None).await?;
+    check_refs_free(conn, valid, None).await?;
     let id = Uuid::now_v7();
     let principal = request.principal;
     let owner = (principal.role == Role::Supplier && principal.kind == PrincipalKind::User)

@@ -5,6 +5,8 @@
 
 pub mod create;
 pub mod history;
+pub mod matching;
+pub mod merge;
 pub mod owners;
 pub mod read;
 mod rules;

@@ -59,7 +59,14 @@ pub fn duplicate(existing_id: Option<Uuid>) -> ApiError {
 /// first is told apart, so that the holder's id can be read once the transaction has ended.
 pub enum TxError {
     Api(ApiError),
-    TaxIdTaken { country: String, tax_id: String },
+    TaxIdTaken {
+        country: String,
+        tax_id: String,
+    },
+    RefTaken {
+        refs: Vec<(String, String)>,
+        this: Option<Uuid>,
+    },
 }
 
 impl TxError {
@@ -70,7 +77,25 @@ impl TxError {
                 country: valid.input.country.clone(),
                 tax_id: valid.tax_id.as_str().to_owned(),
             },
+            WriteError::DuplicateRef => Self::RefTaken {
+                refs: refs_of(valid)
+                    .into_iter()
+                    .map(|(s, v)| (s.to_owned(), v.to_owned()))
+                    .collect(),
+                this: None,
+            },
             WriteError::Database(e) => Self::Api(e.into()),
+        }
+    }
+
+    /// The same, for a change of the supplier `this` (its own references are no conflict).
+    pub fn write_of(e: WriteError, valid: &ValidSupplier, this: Uuid) -> Self {
+        match Self::write(e, valid) {
+            Self::RefTaken { refs, .. } => Self::RefTaken {
+                refs,
+                this: Some(this),
+            },
+            other => other,
         }
     }
 
@@ -84,7 +109,56 @@ impl TxError {
                     Err(e) => e.into(),
                 }
             }
+            Self::RefTaken { refs, this } => {
+                let refs: Vec<(&str, &str)> =
+                    refs.iter().map(|(s, v)| (s.as_str(), v.as_str())).collect();
+                match store::holders_of_refs(conn, &refs).await {
+                    Ok(holders) => ref_taken(holders.into_iter().find(|h| Some(h.2) != this)),
+                    Err(e) => e.into(),
+                }
+            }
         }
+    }
+}
+
+/// The `(system, value)` external references of `valid`.
+pub fn refs_of(valid: &ValidSupplier) -> Vec<(&str, &str)> {
+    valid
+        .input
+        .external_refs
+        .iter()
+        .map(|r| (r.system.as_str(), r.value.as_str()))
+        .collect()
+}
+
+/// 409: another supplier that is not archived holds an external reference (its id when known).
+fn ref_taken(holder: Option<(String, String, Uuid)>) -> ApiError {
+    let (detail, existing_id) = match holder {
+        Some((system, value, id)) => (
+            format!("The external reference `{system}:{value}` belongs to another supplier."),
+            Some(id),
+        ),
+        None => (
+            "An external reference belongs to another supplier.".to_owned(),
+            None,
+        ),
+    };
+    ApiError::Conflict {
+        detail,
+        existing_id,
+    }
+}
+
+/// No supplier but `this` that is not archived holds an external reference of `valid`.
+pub async fn check_refs_free(
+    conn: &mut AsyncPgConnection,
+    valid: &ValidSupplier,
+    this: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let holders = store::holders_of_refs(conn, &refs_of(valid)).await?;
+    match holders.into_iter().find(|h| Some(h.2) != this) {
+        Some(holder) => Err(ref_taken(Some(holder))),
+        None => Ok(()),
     }
 }
 
@@ -93,6 +167,7 @@ pub fn write_failed(e: WriteError) -> ApiError {
     match e {
         WriteError::Database(e) => e.into(),
         WriteError::DuplicateTaxId => duplicate(None),
+        WriteError::DuplicateRef => ref_taken(None),
     }
 }
 

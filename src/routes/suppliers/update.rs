@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
-    rules::{Reference, TxError, check_tax_id_free, refused, write_failed},
+    rules::{Reference, TxError, check_refs_free, check_tax_id_free, refused, write_failed},
     view::{
         SupplierDocument, View, actor, check_agency_country, check_can_edit, document, is_owner,
         not_found, ok_with_etag, reread,
@@ -138,6 +138,7 @@ async fn apply(
     };
     check_agency_country(p.principal, &edit.valid.input.country)?;
     check_tax_id_free(conn, &edit.valid, Some(p.id)).await?;
+    check_refs_free(conn, &edit.valid, Some(p.id)).await?;
     let author = Author {
         actor: &actor(p.principal),
         request_id: Some(p.request_id),
@@ -145,7 +146,7 @@ async fn apply(
     let change = SupplierChange::edit(p.id, record.version + 1, &edit, record.verified_at);
     store::record(conn, author, change)
         .await
-        .map_err(|e| TxError::write(e, &edit.valid))?;
+        .map_err(|e| TxError::write_of(e, &edit.valid, p.id))?;
     Ok(reread(conn, p.id).await?)
 }
 

@@ -56,6 +56,9 @@ pub struct SupplierDocument {
     pub updated_at: DateTime<Utc>,
     /// Starts at 1; each change adds 1. The `ETag` is `"<version>"`.
     pub version: i32,
+    /// The supplier this one was merged into as its duplicate (it is then `archived`); null
+    /// otherwise. Partners follow it.
+    pub merged_into: Option<Uuid>,
 }
 
 /// What a caller may see of a supplier.
@@ -72,13 +75,20 @@ pub fn is_owner(principal: &Principal, record: &SupplierRecord) -> bool {
 /// Anonymous callers see verified suppliers without contacts; owners, agencies and admins see
 /// everything; viewers everything but archived profiles; a supplier sees other suppliers as the
 /// public does.
+///
+/// A merged duplicate stays visible to those who could see it just before the merge (so that
+/// partners can follow `merged_into`): to all when it was verified then (it keeps `verified_at`
+/// only then), else as a supplier that is not archived.
 pub fn view_of(principal: Option<&Principal>, record: &SupplierRecord) -> Option<View> {
-    let verified = record.status == SupplierStatus::Verified;
+    let merged = record.merged_into.is_some();
+    let verified =
+        record.status == SupplierStatus::Verified || (merged && record.verified_at.is_some());
+    let archived = record.status == SupplierStatus::Archived && !merged;
     match principal {
         None => verified.then_some(View::Public),
         Some(p) => match p.role {
             Role::Admin | Role::Agency => Some(View::Full),
-            Role::Viewer => (record.status != SupplierStatus::Archived).then_some(View::Full),
+            Role::Viewer => (!archived).then_some(View::Full),
             Role::Supplier if is_owner(p, record) => Some(View::Full),
             Role::Supplier => verified.then_some(View::Public),
         },
@@ -149,6 +159,7 @@ pub fn document(record: SupplierRecord, view: View) -> Result<SupplierDocument, 
         created_at: record.created_at,
         updated_at: record.updated_at,
         version: record.version,
+        merged_into: record.merged_into,
     })
 }
 

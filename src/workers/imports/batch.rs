@@ -11,6 +11,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::refs::Claim;
 use crate::{
     auth::Role,
     db::{
@@ -82,7 +83,7 @@ enum Plan {
 }
 
 /// An edit to store: the supplier, its new version and the edit.
-type Edited = (Uuid, i32, Edit, Option<chrono::DateTime<Utc>>);
+type Edited = (i32, Uuid, i32, Edit, Option<chrono::DateTime<Utc>>);
 
 /// Why a batch was not stored.
 #[derive(Debug, thiserror::Error)]
@@ -134,16 +135,26 @@ pub async fn process_batch(
     let outcome = conn
         .transaction(async |conn| -> Result<Counts, BatchError> {
             let edits = edit_all(conn, run, &known, &plans, &mut out).await?;
-            let mut changes: Vec<SupplierChange<'_>> = edits
-                .iter()
-                .map(|(id, version, edit, verified_at)| {
-                    SupplierChange::edit(*id, *version, edit, *verified_at)
-                })
-                .collect();
-            for (_, plan) in &plans {
+            let taken = taken_refs(conn, &plans, &edits).await?;
+            let mut changes: Vec<SupplierChange<'_>> = Vec::new();
+            for (n, id, version, edit, verified_at) in &edits {
+                match taken.get(n) {
+                    Some(errors) => {
+                        out.counts.updated -= 1;
+                        out.fail(*n, errors.clone());
+                    }
+                    None => changes.push(SupplierChange::edit(*id, *version, edit, *verified_at)),
+                }
+            }
+            for (n, plan) in &plans {
                 if let Plan::Create(c) = plan {
-                    out.counts.created += 1;
-                    changes.push(SupplierChange::create(c.0, &c.1, &c.2, None));
+                    match taken.get(n) {
+                        Some(errors) => out.fail(*n, errors.clone()),
+                        None => {
+                            out.counts.created += 1;
+                            changes.push(SupplierChange::create(c.0, &c.1, &c.2, None));
+                        }
+                    }
                 }
             }
             let author = Author {
@@ -153,6 +164,17 @@ pub async fn process_batch(
             // The events take the feed's lock, held until commit; the import's row is locked
             // after it, so that two batches of one import take the two in the same order.
             store::record_all(conn, author, &changes).await?;
+            let created: Vec<(i32, Uuid, &ValidSupplier)> = plans
+                .iter()
+                .filter_map(|(n, plan)| match plan {
+                    Plan::Create(c) if !taken.contains_key(n) => Some((*n, c.0, &c.1)),
+                    _ => None,
+                })
+                .collect();
+            let visibility =
+                super::duplicates::visibility(run.role, run.actor.id.unwrap_or_default());
+            let found = super::duplicates::of_created(conn, &visibility, &created).await?;
+            imports_db::add_duplicates(conn, run.id, &found).await?;
             let (counts, errors) = (out.counts, &out.errors);
             if !imports_db::progress(conn, run.id, mark, counts, errors, LEASE_SECONDS).await? {
                 return Err(BatchError::AlreadyDone);
@@ -165,6 +187,40 @@ pub async fn process_batch(
         Err(BatchError::AlreadyDone) => Ok(None),
         Err(BatchError::Write(e)) => Err(e),
     }
+}
+
+fn refs(valid: &ValidSupplier) -> Vec<(&str, &str)> {
+    let list = &valid.input.external_refs;
+    list.iter()
+        .map(|r| (r.system.as_str(), r.value.as_str()))
+        .collect()
+}
+
+/// The rows of the batch whose external references another supplier (or an earlier row) holds.
+async fn taken_refs(
+    conn: &mut AsyncPgConnection,
+    plans: &[(i32, Plan)],
+    edits: &[Edited],
+) -> Result<HashMap<i32, Vec<FieldError>>, BatchError> {
+    let mut claims: Vec<Claim<'_>> = edits
+        .iter()
+        .map(|(n, id, _, edit, _)| Claim {
+            row: *n,
+            supplier: *id,
+            refs: refs(&edit.valid),
+        })
+        .collect();
+    for (n, plan) in plans {
+        if let Plan::Create(c) = plan {
+            claims.push(Claim {
+                row: *n,
+                supplier: c.0,
+                refs: refs(&c.1),
+            });
+        }
+    }
+    claims.sort_by_key(|c| c.row);
+    Ok(super::refs::taken(conn, &claims).await?)
 }
 
 /// Each row's verdict: bad rows are counted as failed at once; rows that name an existing
@@ -247,7 +303,7 @@ async fn edit_all(
             Ok(None) => out.counts.unchanged += 1,
             Ok(Some((version, edit, verified_at))) => {
                 out.counts.updated += 1;
-                edits.push((*id, version, edit, verified_at));
+                edits.push((*n, *id, version, edit, verified_at));
             }
             Err(list) => out.fail(*n, list),
         }

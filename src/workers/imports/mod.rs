@@ -18,6 +18,8 @@ use tokio::sync::Notify;
 use futures_util::{StreamExt, stream};
 
 mod batch;
+mod duplicates;
+mod refs;
 
 pub use batch::{BATCH_ROWS, LEASE_SECONDS, Run, process_batch};
 

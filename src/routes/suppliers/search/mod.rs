@@ -14,3 +14,4 @@ pub use export::export_suppliers;
 pub use facets::{FacetCount, Facets, supplier_facets};
 pub use list::list_suppliers;
 pub use params::{ExportFormat, ExportParams, ListParams, SearchParams, SortParam};
+pub use visibility::visibility as visibility_of;

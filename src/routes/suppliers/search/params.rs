@@ -13,8 +13,10 @@ use crate::{
     domain::{
         capability,
         codes::{is_country, is_subdivision},
+        identifier,
         size::SizeClass,
         status::SupplierStatus,
+        tax_id,
     },
     error::ApiError,
     http::pagination::{DEFAULT_LIMIT, MAX_LIMIT},
@@ -62,6 +64,14 @@ pub struct SearchParams {
     radius_km: Option<f64>,
     /// Only suppliers changed at or after this RFC 3339 time.
     updated_since: Option<DateTime<Utc>>,
+    /// The supplier with this tax id (read as on write: upper case, spaces and separators
+    /// dropped, checked by the country's rules); needs `country`.
+    #[param(example = "EBA0102035A1")]
+    tax_id: Option<String>,
+    /// `<system>:<value>`: suppliers holding this external reference (the value read as on
+    /// write, see `GET /v1/identifier-systems`). Repeat for any of several.
+    #[param(explode = true, example = json!(["lei:5493001KJTIIGC8Y1R12"]))]
+    external_ref: Option<Vec<String>>,
 }
 
 /// The order of a page.
@@ -275,6 +285,29 @@ impl SearchParams {
             Some(CommaList(statuses)) => statuses,
             None => default_statuses(visibility),
         };
+        let tax_id = match (&self.tax_id, &self.country) {
+            (None, _) => None,
+            (Some(_), None) => return Err(bad("country", "is required with tax_id")),
+            (Some(raw), Some(country)) => Some(
+                tax_id::parse(country, raw)
+                    .map_err(|e| bad("tax_id", e))?
+                    .as_str()
+                    .to_owned(),
+            ),
+        };
+        let external_refs = self
+            .external_ref
+            .unwrap_or_default()
+            .iter()
+            .map(|raw| {
+                let (system, value) = raw
+                    .split_once(':')
+                    .ok_or_else(|| bad("external_ref", "is not written <system>:<value>"))?;
+                let value =
+                    identifier::normalise(system, value).map_err(|e| bad("external_ref", e))?;
+                Ok((system.to_owned(), value))
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
         Ok(Filters {
             q,
             capabilities,
@@ -287,6 +320,8 @@ impl SearchParams {
             statuses,
             near: near(self.near.as_deref(), self.radius_km)?,
             updated_since: self.updated_since,
+            tax_id,
+            external_refs,
         })
     }
 }

@@ -6,7 +6,7 @@ use crate::{
 };
 
 /// What a caller may find, as far as the search goes.
-pub(super) fn visibility(principal: Option<&Principal>) -> Visibility {
+pub fn visibility(principal: Option<&Principal>) -> Visibility {
     match principal {
         None => Visibility::Public,
         Some(p) => match (p.role, p.kind) {
