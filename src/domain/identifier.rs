@@ -160,9 +160,43 @@ pub fn normalise(system_code: &str, raw: &str) -> Result<String, String> {
 /// `5493 00 1KJ…`), the number does not.
 fn compact(raw: &str) -> String {
     raw.chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '.'))
-        .flat_map(char::to_uppercase)
+        .filter(|c| !matches!(c, ' ' | '-' | '.'))
+        .map(|c| c.to_ascii_uppercase())
         .collect()
+}
+
+/// Separators a formatted value may be written with (` `, `-`, `.`), for [`INPUT_PATTERNS`].
+const SEP: &str = "[ .-]*";
+
+/// What the formatted systems accept as written (before [`compact`]): their characters with
+/// separators anywhere, either case. The check digits are checked beyond it. For the OpenAPI
+/// document; a test keeps each in step with [`normalise`].
+pub fn input_patterns() -> Vec<(&'static str, String)> {
+    let each = |class: &str, n: u32| format!("(?:{class}{SEP}){{{n}}}");
+    vec![
+        (
+            "lei",
+            format!("^{SEP}{}{}$", each("[0-9A-Za-z]", 18), each("[0-9]", 2)),
+        ),
+        (
+            "sam_uei",
+            format!(
+                "^{SEP}[1-9A-HJ-NP-Za-hj-np-z]{SEP}{}$",
+                each("[0-9A-HJ-NP-Za-hj-np-z]", 11)
+            ),
+        ),
+        ("cage", format!("^{SEP}{}$", each("[0-9A-Za-z]", 5))),
+        ("duns", format!("^{SEP}{}$", each("[0-9]", 9))),
+        (
+            "os_id",
+            format!(
+                "^{SEP}{}{}{}$",
+                each("[A-Za-z]", 2),
+                each("[0-9]", 7),
+                each("[0-9A-Za-z]", 6)
+            ),
+        ),
+    ]
 }
 
 /// A system without a published format: any text, trimmed, that a person could have typed.

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 /// - each `Page<T>` is named `TPage` and refers to `T` instead of repeating it inline, so that
 ///   generated clients get one `SupplierDocument`, one `Event`, … type;
 /// - the closed sets, codes and text rules (`closed`), the same on `SupplierPatch` as on
-///   `SupplierInput`, and the parameter formats (`parameters`);
+///   `SupplierInput`, the identity operations' formats (`identity`), and the parameter formats
+///   (`parameters`);
 /// - an operation open to everyone without credentials (`security(())`, or none given) says
 ///   `security: []` (an empty requirement alone would read as "secured" to generators), and
 ///   every request body is required.
@@ -14,6 +15,7 @@ pub(super) fn finish(api: &utoipa::openapi::OpenApi) -> Value {
     let mut doc = serde_json::to_value(api).unwrap_or_default();
     name_pages(&mut doc);
     super::closed::constrain(&mut doc);
+    super::identity::constrain(&mut doc);
     // After the constraints, so that the patch has the same ones as the input.
     derive_patch(&mut doc);
     super::parameters::constrain_parameters(&mut doc);

@@ -14,6 +14,7 @@ use crate::{
 mod closed;
 mod common;
 mod finish;
+mod identity;
 mod parameters;
 mod webhooks;
 

@@ -33,6 +33,17 @@ fn parameter_rules() -> Vec<(Option<&'static str>, &'static str, Value)> {
             "cursor",
             json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{22}$" }),
         ),
+        // The matcher's answers are short (`routes::suppliers::matching`).
+        (
+            Some("/v1/suppliers/match"),
+            "limit",
+            json!({ "type": "integer", "minimum": 1, "maximum": 20, "default": 5 }),
+        ),
+        (
+            Some("/v1/suppliers/{id}/duplicates"),
+            "limit",
+            json!({ "type": "integer", "minimum": 1, "maximum": 20, "default": 5 }),
+        ),
         (
             None,
             "limit",
@@ -53,6 +64,19 @@ fn parameter_rules() -> Vec<(Option<&'static str>, &'static str, Value)> {
             json!({ "type": "array", "items": codes }),
         ),
         (None, "country", reference(COUNTRY)),
+        // `<system>:<value>` (`routes::suppliers::search::params`); the value's format is its
+        // system's (`GET /v1/identifier-systems`).
+        (
+            None,
+            "external_ref",
+            json!({ "type": "array", "items": { "type": "string", "maxLength": 241,
+                    "pattern": "^[a-z0-9_]{1,40}:[^\\x00-\\x1f\\x7f-\\x9f]{1,200}$" } }),
+        ),
+        (
+            None,
+            "tax_id",
+            json!({ "type": "string", "minLength": 1, "maxLength": 40 }),
+        ),
         (
             None,
             "subdivision",

@@ -115,14 +115,23 @@ fn base_url(req: &HttpRequest, state: &AppState) -> String {
     format!("{scheme}://{host}")
 }
 
+/// A property a query may carry.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PropertyId {
+    Country,
+    TaxId,
+    City,
+    Subdivision,
+    Website,
+}
+
 /// A property of a query.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct QueryProperty {
-    /// `country`, `tax_id`, `city`, `subdivision` or `website`.
-    #[schema(example = "country")]
-    pub pid: String,
-    /// The value (a string; a list gives its first).
-    #[schema(value_type = Object, example = "MX")]
+    pub pid: PropertyId,
+    /// The value: a string or number, a list (its first), or an entity `{ "id" }`.
+    #[schema(value_type = Value, example = "MX")]
     pub v: Value,
 }
 
@@ -135,7 +144,7 @@ pub struct ReconQuery {
     pub query: String,
     /// `supplier` (the only type), or a list of type ids holding it.
     #[serde(default, rename = "type")]
-    #[schema(value_type = Object, example = "supplier")]
+    #[schema(value_type = Option<Value>, example = "supplier")]
     pub kind: Option<Value>,
     /// 1 to 20, default 5.
     #[serde(default)]
@@ -177,14 +186,6 @@ pub struct ReconBatch(pub BTreeMap<String, ReconQuery>);
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReconResults(pub BTreeMap<String, ReconResult>);
 
-/// The form body of a batch (as OpenRefine sends it).
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ReconForm {
-    /// The batch as JSON text.
-    #[schema(example = r#"{"q0":{"query":"Ensambles del Bajio"}}"#)]
-    pub queries: String,
-}
-
 /// Reconcile names.
 ///
 /// A batch of queries (`queries` form field, as OpenRefine sends it, or the batch as a JSON body)
@@ -195,10 +196,9 @@ pub struct ReconForm {
 #[utoipa::path(
     operation_id = "reconcile_queries",
     tag = "integration",
-    request_body(content(
-        (ReconForm = "application/x-www-form-urlencoded"),
-        (ReconBatch = "application/json"),
-    )),
+    request_body(content((ReconBatch = "application/json")),
+        description = "The batch. OpenRefine sends it as the form field `queries` \
+            (`application/x-www-form-urlencoded`, the same JSON as its value), which is accepted too."),
     responses((status = 200, description = "Results by query key.", body = ReconResults)),
     security((), ("bearer" = []), ("oauth2" = []))
 )]
@@ -325,24 +325,18 @@ fn described(key: &str, q: ReconQuery) -> Result<Company, ApiError> {
                 "must be a value of 1 to 300 characters".into(),
             ));
         };
-        match p.pid.as_str() {
-            "country" if is_country(&value) => d.country = Some(value),
-            "country" => {
+        match p.pid {
+            PropertyId::Country if is_country(&value) => d.country = Some(value),
+            PropertyId::Country => {
                 return Err(bad(
                     &format!("properties[{i}].v"),
                     "is not an ISO 3166-1 alpha-2 code".into(),
                 ));
             }
-            "tax_id" => raw_tax_id = Some(value),
-            "city" => d.city = Some(value),
-            "subdivision" => d.subdivision = Some(value),
-            "website" => d.website = Some(value),
-            _ => {
-                return Err(bad(
-                    &format!("properties[{i}].pid"),
-                    "must be country, tax_id, city, subdivision or website".into(),
-                ));
-            }
+            PropertyId::TaxId => raw_tax_id = Some(value),
+            PropertyId::City => d.city = Some(value),
+            PropertyId::Subdivision => d.subdivision = Some(value),
+            PropertyId::Website => d.website = Some(value),
         }
     }
     // A tax id that does not read by its country's rules matches nothing, but is no error: a

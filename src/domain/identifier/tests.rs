@@ -148,3 +148,33 @@ fn tax_id_systems_by_country() {
         }
     }
 }
+
+#[test]
+fn the_input_patterns_say_what_normalise_accepts() {
+    let good = [
+        ("lei", "5493 001kj-TIIGC8Y1R12"),
+        ("sam_uei", "J7m9-HPTGJ1S8"),
+        ("cage", "1a2b3"),
+        ("duns", "12-345-6789"),
+        ("os_id", "cn.2021250.d1dtn7"),
+    ];
+    let bad = [
+        ("lei", "5493\t001KJTIIGC8Y1R12"),
+        ("lei", "5493001KJTIIGC8Y1R1"),
+        ("sam_uei", "OABCDEFGHJKL"),
+        ("cage", "12_45"),
+        ("duns", "12345678"),
+        ("os_id", "CN2021250D1DTN"),
+    ];
+    for (system, pattern) in super::input_patterns() {
+        let re = regex::Regex::new(&pattern).expect("pattern");
+        for (s, v) in good.iter().filter(|(s, _)| *s == system) {
+            assert!(re.is_match(v), "{s} {v}");
+            assert!(normalise(s, v).is_ok(), "{s} {v}");
+        }
+        for (s, v) in bad.iter().filter(|(s, _)| *s == system) {
+            assert!(!re.is_match(v), "{s} {v}");
+            assert!(normalise(s, v).is_err(), "{s} {v}");
+        }
+    }
+}

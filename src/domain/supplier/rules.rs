@@ -317,9 +317,7 @@ fn external_refs(input: &mut SupplierInput, errors: &mut Vec<FieldError>) {
             ));
             continue;
         }
-        if identifier::system(&r.system).is_none() {
-            text_rule(errors, &format!("{field}.value"), &r.value, 1, 200);
-        }
+        text_rule(errors, &format!("{field}.value"), &r.value, 1, 200);
         match identifier::normalise(&r.system, &r.value) {
             Ok(value) => r.value = value,
             Err(message) => {

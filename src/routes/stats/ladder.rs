@@ -118,6 +118,16 @@ pub async fn get_ladder(
             "is after `to` (or after the current month when `to` is left out)",
         ));
     }
+    let end = to.unwrap_or(this_month);
+    if let Some(from) = from
+        && months_between(from, end) >= MAX_MONTHS
+    {
+        return Err(ApiError::bad_request(
+            "from",
+            "from",
+            format!("asks for more than {MAX_MONTHS} months; narrow `from` and `to`"),
+        ));
+    }
     let key = format!(
         "ladder {:?} {:?} {from:?} {to:?}",
         query.country, query.capability
@@ -129,8 +139,9 @@ pub async fn get_ladder(
         };
         let until = to.and_then(|t| t.checked_add_months(Months::new(1)));
         let rows = stats::ladder(conn, scope, from, until).await?;
-        let data = cohorts(rows, from, to.unwrap_or(this_month))?;
-        Ok(LadderResponse { data })
+        Ok(LadderResponse {
+            data: cohorts(rows, from, end),
+        })
     })
     .await
 }
@@ -158,31 +169,31 @@ fn month(field: &'static str, raw: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(bad)
 }
 
+/// Whole months from `from` to `to` (both first days of their months).
+fn months_between(from: NaiveDate, to: NaiveDate) -> u32 {
+    let months = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
+    u32::try_from(months(to) - months(from)).unwrap_or(0)
+}
+
 fn first_of_month(day: NaiveDate) -> NaiveDate {
     day.with_day(1).unwrap_or(day)
 }
 
-/// Every month from `from` (or the first cohort with registrations) to `to`, with the counts of
-/// `rows` (zeros where there are none), suppressed as [`SMALLEST_SHOWN`] says.
-fn cohorts(
-    rows: Vec<CohortRow>,
-    from: Option<NaiveDate>,
-    to: NaiveDate,
-) -> Result<Vec<Cohort>, ApiError> {
+/// Every month from `from` (or the first cohort with registrations, at most [`MAX_MONTHS`] before
+/// `to`) to `to`, with the counts of `rows` (zeros where there are none), suppressed as
+/// [`SMALLEST_SHOWN`] says.
+fn cohorts(rows: Vec<CohortRow>, from: Option<NaiveDate>, to: NaiveDate) -> Vec<Cohort> {
     let Some(start) = from.or_else(|| rows.first().map(|r| r.month)) else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
+    let earliest = to
+        .checked_sub_months(Months::new(MAX_MONTHS - 1))
+        .unwrap_or(start);
+    let start = start.max(earliest);
     let mut rows = rows.into_iter().peekable();
     let mut out = Vec::new();
     let mut month = start;
     while month <= to {
-        if out.len() as u32 >= MAX_MONTHS {
-            return Err(ApiError::bad_request(
-                "from",
-                "from",
-                format!("asks for more than {MAX_MONTHS} months; narrow `from` and `to`"),
-            ));
-        }
         while rows.peek().is_some_and(|r| r.month < month) {
             rows.next();
         }
@@ -193,7 +204,7 @@ fn cohorts(
             None => break,
         };
     }
-    Ok(out)
+    out
 }
 
 fn cohort(month: NaiveDate, row: Option<&CohortRow>) -> Cohort {
@@ -259,7 +270,7 @@ mod tests {
     #[test]
     fn every_month_of_the_range_is_answered_and_small_counts_are_suppressed() {
         let rows = vec![row("2026-01", 10, 2), row("2026-03", 1, 0)];
-        let out = cohorts(rows, None, day("2026-04-01")).expect("cohorts");
+        let out = cohorts(rows, None, day("2026-04-01"));
         let months: Vec<_> = out.iter().map(|c| c.cohort.as_str()).collect();
         assert_eq!(months, ["2026-01", "2026-02", "2026-03", "2026-04"]);
         assert_eq!(out[0].registered, Some(10));
@@ -276,7 +287,7 @@ mod tests {
 
     #[test]
     fn the_median_is_given_from_three_verified_suppliers() {
-        let out = cohorts(vec![row("2026-01", 10, 3)], None, day("2026-01-01")).expect("cohorts");
+        let out = cohorts(vec![row("2026-01", 10, 3)], None, day("2026-01-01"));
         assert_eq!(out[0].verified, Some(3));
         assert_eq!(out[0].median_days_to_verified, Some(12.3));
     }
@@ -287,15 +298,13 @@ mod tests {
             vec![row("2025-12", 10, 3), row("2026-02", 5, 3)],
             Some(day("2026-01-01")),
             day("2026-02-01"),
-        )
-        .expect("cohorts");
+        );
         assert_eq!(out.len(), 2);
         assert_eq!(out[1].registered, Some(5));
-        assert!(cohorts(Vec::new(), Some(day("1900-01-01")), day("2026-01-01")).is_err());
-        assert!(
-            cohorts(Vec::new(), None, day("2026-01-01"))
-                .expect("empty")
-                .is_empty()
-        );
+        assert!(cohorts(Vec::new(), None, day("2026-01-01")).is_empty());
+        // Without `from`, at most MAX_MONTHS back from `to`.
+        let far = cohorts(vec![row("1990-01", 1, 0)], None, day("4174-10-01"));
+        assert_eq!(far.len() as u32, MAX_MONTHS);
+        assert_eq!(months_between(day("2026-01-01"), day("2027-03-01")), 14);
     }
 }

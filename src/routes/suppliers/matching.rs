@@ -313,6 +313,23 @@ pub fn check(r: &mut MatchRequest) -> Result<(), Vec<FieldError>> {
         errors.push(FieldError::new("external_refs", "max_items", "at most 50"));
     }
     for (i, x) in r.external_refs.iter_mut().enumerate() {
+        if !identifier::is_system_code(&x.system) {
+            errors.push(FieldError::new(
+                format!("external_refs[{i}].system"),
+                "pattern",
+                "must be 1 to 40 of a-z, 0-9 and _",
+            ));
+            continue;
+        }
+        let n = x.value.chars().count();
+        if n == 0 || n > 200 || x.value.trim().is_empty() || text::has_control(&x.value) {
+            errors.push(FieldError::new(
+                format!("external_refs[{i}].value"),
+                "length",
+                "must be 1 to 200 characters, not blank, without control characters",
+            ));
+            continue;
+        }
         match identifier::normalise(&x.system, &x.value) {
             Ok(v) => x.value = v,
             Err(e) => errors.push(FieldError::new(
