@@ -98,6 +98,9 @@ pub(super) struct Batch {
     cert_issued: Vec<NaiveDate>,
     cert_expires: Vec<NaiveDate>,
     cert_status: Vec<String>,
+    /// A D-U-N-S number for one supplier in three (unique: drawn from the supplier's number).
+    duns_supplier: Vec<Uuid>,
+    duns: Vec<String>,
 }
 
 impl Batch {
@@ -182,6 +185,10 @@ impl Batch {
         );
         self.legal_name.push(firm.legal_name);
         self.tax_id.push(tax_id(firm.country, n, rng));
+        if n % 3 == 0 {
+            self.duns_supplier.push(id);
+            self.duns.push(format!("{:09}", n % 1_000_000_000));
+        }
         self.country.push(firm.country.to_owned());
         self.subdivision.push(firm.subdivision.to_owned());
         self.city.push(None);
@@ -210,6 +217,15 @@ impl Batch {
         self.insert_suppliers(conn).await?;
         self.insert_capabilities(conn).await?;
         self.insert_certifications(conn).await?;
+        diesel::sql_query(
+            "INSERT INTO supplier_external_refs (supplier_id, position, system, value, active)
+             SELECT t.s, 0, 'duns', t.v, x.status <> 'archived'
+             FROM unnest($1::uuid[], $2::text[]) AS t(s, v) JOIN suppliers x ON x.id = t.s",
+        )
+        .bind::<Array<SqlUuid>, _>(&self.duns_supplier)
+        .bind::<Array<Text>, _>(&self.duns)
+        .execute(conn)
+        .await?;
         self.history.insert(conn).await
     }
 

@@ -398,3 +398,52 @@ async fn public_statistics_are_kept_for_their_max_age_whatever_is_written() {
         .cloned();
     assert_eq!(atp.expect("atp")["verified"], 1);
 }
+
+#[tokio::test]
+async fn the_seed_gives_suppliers_a_past_the_ladder_and_the_histories_show() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("admin").await;
+    supplier_registry::seed::run(&app.db.url(), 1500, 11)
+        .await
+        .expect("seed");
+    let ladder = get(&app, "/v1/stats/ladder").await;
+    let cohorts = ladder["data"].as_array().expect("data");
+    assert!(
+        (23..=26).contains(&cohorts.len()),
+        "registrations spread over 24 months: {}",
+        cohorts.len()
+    );
+    let total = |key: &str| -> i64 { cohorts.iter().filter_map(|c| c[key].as_i64()).sum() };
+    let (registered, submitted, verified) =
+        (total("registered"), total("submitted"), total("verified"));
+    assert!(
+        registered > 1300 && submitted < registered && verified < submitted && verified > 900,
+        "{registered} {submitted} {verified}"
+    );
+    assert!(total("certified") > 0);
+    assert!(cohorts.iter().any(|c| {
+        c["median_days_to_verified"]
+            .as_f64()
+            .is_some_and(|d| d > 1.0)
+    }));
+    // A seeded verified supplier's history: created, submitted, verified, in order.
+    let page = app
+        .get_json(&admin.token, "/v1/suppliers?status=verified&limit=1")
+        .await;
+    let id = page["data"][0]["id"].as_str().expect("id");
+    let history = app
+        .get_json(&admin.token, &format!("/v1/suppliers/{id}/history"))
+        .await;
+    let actions: Vec<&str> = history["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(actions, ["create", "submit", "verify"]);
+    // Rejections happened too: the audit log has them (the ladder does not show them).
+    let rejected = app
+        .get_json(&admin.token, "/v1/suppliers?status=rejected&limit=1")
+        .await;
+    assert_eq!(rejected["data"].as_array().map(Vec::len), Some(1));
+}
