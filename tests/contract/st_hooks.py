@@ -622,7 +622,8 @@ def match_body(case) -> None:
     rules" (matching.rs `check`: 400 otherwise): a `country` is added when missing or null (MX)
     and the tax id becomes one valid for it; `external_refs[].value` valid for its system, as on
     a supplier (`valid_refs`). Only these: the other rules `check` has and the schema does not
-    (a country that exists, text not blank) are the document's to state."""
+    (a country that exists, text not blank) are the document's to state; a subdivision of the
+    ISO 3166-2 shape that exists is the same prose rule as the search's."""
     body = case.body
     if not isinstance(body, dict):
         return
@@ -633,8 +634,15 @@ def match_body(case) -> None:
         body["tax_id"] = tax_id(body["country"])
     if isinstance(body.get("external_refs"), list):
         body["external_refs"] = valid_refs(body["external_refs"])
+    # `subdivision`: ISO 3166-2, one that exists (`is_subdivision`); a code of the right shape
+    # that names none becomes MX-JAL. One of another shape is left: the shape is the schema's.
+    code = body.get("subdivision")
+    if (isinstance(code, str) and re.fullmatch(r"[A-Z]{2}-[A-Z0-9]{1,3}", code)
+            and code not in reference(case).all_subdivisions):
+        body["subdivision"] = "MX-JAL"
     if json.dumps(body, sort_keys=True, default=str) != before:
-        edited(case, "match body: tax_id with a country, external_refs valid for their system")
+        edited(case, "match body: tax_id with a country, external_refs valid for their system, "
+                     "subdivision that exists")
 
 
 def mergeable(case, sid: Any, other: Any = None) -> bool:
