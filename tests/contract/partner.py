@@ -311,7 +311,7 @@ class Story:
         # What the partner knows of the company, as a match asks it.
         mx_match = MatchRequest(
             legal_name="Ensambles del Bajio SA de CV",
-            country="MX",
+            country=CountryCode.MX,
             tax_id=mx_in.tax_id,
             city="León",
             website="https://enbajio.example.mx",
@@ -362,7 +362,7 @@ class Story:
             contacts=[Contact(name="José Ángel Solís", email="jsolis@termicas.example.cr")],
         )
         cr_match = MatchRequest(
-            legal_name="Soluciones Termicas de Cartago", country="CR", tax_id=cr_in.tax_id, city="Cartago"
+            legal_name="Soluciones Termicas de Cartago", country=CountryCode.CR, tax_id=cr_in.tax_id, city="Cartago"
         )
         self.cr = self.match_then_create(
             cr_match,
