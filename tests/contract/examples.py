@@ -670,6 +670,10 @@ TARGETS: dict[str, dict[str, str]] = {
     "suppliers_owners_add": {"id": "supplier:draft", "user_id": "user"},
     "suppliers_owners_remove": {"id": "supplier:owned", "user_id": "user"},
     "webhooks_delete": {"id": "webhook:spare"},  # its own: the others are still read afterwards
+    # The duplicate: a new draft of its own (merging archives it). The survivor, the body's
+    # `into`, is another new draft (MergeRequest has no example; see the fill in Sender).
+    "suppliers_merge": {"id": "supplier:draft"},
+    "suppliers_duplicates": {"id": "supplier:verified"},
 }
 GENERIC_TARGETS = [  # (path prefix, parameter, fixture)
     ("/v1/suppliers/{id}", "user_id", "user"),
@@ -734,6 +738,12 @@ class Sender:
                     "",
                 ),
                 "#/components/schemas/CreateUserRequest/properties/password": (lambda: PASSWORD, ""),
+                # The survivor of a merge: a real supplier other than the duplicate (the path
+                # `id`, another new draft): an id from no example can name one.
+                "#/components/schemas/MergeRequest/properties/into": (
+                    lambda: self.fixture("supplier:draft"),
+                    "another real supplier (a new draft), the survivor",
+                ),
                 # A real token, of a login of the test's own user (revoking it ends only that login).
                 "#/components/schemas/RevokeRequest/properties/token": (
                     self.user_refresh_token,

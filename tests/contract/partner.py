@@ -7,7 +7,11 @@ An API client (role admin) gets a token with client credentials from a client th
 token yet, registers two suppliers with accents (Mexican, Costa Rican), searches for them with
 filters following `next_cursor` to the end, submits and verifies one, follows the change feed
 with `after`, registers a webhook and reads its deliveries, uploads a CSV import and polls it,
-and reads the `errors[].field` of a 422. Any surprise ends the run with a message and exit
+and reads the `errors[].field` of a 422. Before registering each supplier it asks
+`POST /v1/suppliers/match` whether the company is there already (no `exact` candidate), and
+after it the same question finds it (`exact`, first); it looks each up by `tax_id` + `country`
+(written with separators, read as on write), and reads `/v1/identifier-systems` and
+`/v1/stats/ladder` anonymously. Any surprise ends the run with a message and exit
 code 1; a step that the generated client cannot do because of the OpenAPI document says so
 (`CONTRACT:`) and the story goes on where it can. No raw HTTP, no casts around the client.
 """
@@ -134,6 +138,9 @@ class Story:
         self.deliveries = 0
         self.import_counts: Any = None
         self.problem_fields: list[str] = []
+        self.matched_before: dict[str, list[str]] = {}
+        self.ladder = ""
+        self.systems = 0
         self.gaps: list[str] = []
         self.failures: list[str] = []
         self.done: list[str] = []
@@ -222,6 +229,40 @@ class Story:
         for code in ("atp.asm.wb", "atp.asm", "atp.tst"):
             expect(code in self.codes, f"capability {code} is not in the taxonomy")
 
+    def match(self, company: Any, what: str) -> list[Any]:
+        """The candidates `POST /v1/suppliers/match` gives for `company` (a MatchRequest)."""
+        from supplier_registry_client.models import MatchResponse
+
+        answer = parsed(
+            api("suppliers.suppliers_match").sync_detailed(client=self.authed, body=company, limit=10),
+            200,
+            f"POST /v1/suppliers/match ({what})",
+            MatchResponse,
+        )
+        for c in answer.data:
+            expect(0 <= c.score <= 1, f"match ({what}): score {c.score}")
+            expect(c.supplier.id == c.supplier_id, f"match ({what}): supplier_id is not the supplier's id")
+        return answer.data
+
+    def match_then_create(self, company: Any, create: Callable[[], Any], what: str) -> Any:
+        """Asks whether the company is registered (it is new: no `exact` candidate), creates it,
+        and asks again: now it is the first candidate, `exact`, by its tax id."""
+        before = self.match(company, f"{what}, before creating it")
+        exact = [str(c.supplier_id) for c in before if str(c.match) == "exact"]
+        expect(not exact, f"match ({what}): a new tax id has exact candidates {exact}")
+        self.matched_before[what] = [f"{c.match} {c.score:.2f}" for c in before]
+        doc = create()
+        after = self.match(company, f"{what}, after creating it")
+        expect(bool(after), f"match ({what}): the created supplier is not a candidate")
+        first = after[0]
+        expect(
+            first.supplier_id == doc.id and str(first.match) == "exact" and first.score == 1,
+            f"match ({what}) after creating it: first {first.supplier_id} {first.match} {first.score}, "
+            f"not {doc.id} exact 1",
+        )
+        expect("tax_id" in first.reasons, f"match ({what}): reasons {first.reasons} without tax_id")
+        return doc
+
     def create_step(self) -> None:
         from supplier_registry_client.models import (
             CapabilityInput,
@@ -229,6 +270,7 @@ class Story:
             Contact,
             CountryCode,
             Location,
+            MatchRequest,
             Sector,
             SupplierDocument,
             SupplierInput,
@@ -266,10 +308,25 @@ class Story:
                 )
             ],
         )
-        resp = create.sync_detailed(
-            client=self.authed, body=mx_in, idempotency_key=f"partner-py-{self.run}-mx"
+        # What the partner knows of the company, as a match asks it.
+        mx_match = MatchRequest(
+            legal_name="Ensambles del Bajio SA de CV",
+            country=CountryCode.MX,
+            tax_id=mx_in.tax_id,
+            city="León",
+            website="https://enbajio.example.mx",
+            contacts=[Contact(name="María José Núñez", email="mjnunez@enbajio.example.mx")],
         )
-        self.mx = parsed(resp, 201, "POST /v1/suppliers (MX)", SupplierDocument)
+        created: dict[str, Any] = {}
+
+        def create_mx() -> Any:
+            created["mx"] = create.sync_detailed(
+                client=self.authed, body=mx_in, idempotency_key=f"partner-py-{self.run}-mx"
+            )
+            return parsed(created["mx"], 201, "POST /v1/suppliers (MX)", SupplierDocument)
+
+        self.mx = self.match_then_create(mx_match, create_mx, "MX")
+        resp = created["mx"]
         self.mx_etag = resp.headers.get("etag")
         expect(bool(self.mx_etag), "no ETag on 201")
         expect(
@@ -304,11 +361,18 @@ class Story:
             capabilities=[CapabilityInput(code="atp.tst", details="Pruebas térmicas y de burn-in")],
             contacts=[Contact(name="José Ángel Solís", email="jsolis@termicas.example.cr")],
         )
-        self.cr = parsed(
-            create.sync_detailed(client=self.authed, body=cr_in),
-            201,
-            "POST /v1/suppliers (CR)",
-            SupplierDocument,
+        cr_match = MatchRequest(
+            legal_name="Soluciones Termicas de Cartago", country=CountryCode.CR, tax_id=cr_in.tax_id, city="Cartago"
+        )
+        self.cr = self.match_then_create(
+            cr_match,
+            lambda: parsed(
+                create.sync_detailed(client=self.authed, body=cr_in),
+                201,
+                "POST /v1/suppliers (CR)",
+                SupplierDocument,
+            ),
+            "CR",
         )
         expect(self.cr.legal_name == "Soluciones Térmicas de Cartago S.A.", "CR legal_name changed")
 
@@ -345,6 +409,57 @@ class Story:
         search(self.mx, country=CountryCode.MX, capability=["atp.asm"], size_class=[size], q="Bajio")
         search(self.mx, country=CountryCode.MX, subdivision="MX-GUA", capability=["atp.asm.wb", "atp.tst"])
         search(self.cr, country=CountryCode.CR, q="termicas cartago", capability=["atp"])
+
+    def lookup_step(self) -> None:
+        """Each supplier by `tax_id` + `country`, the tax id written as people do (separators,
+        lower case): read as on write, it finds that supplier and only it."""
+        from supplier_registry_client.models import CountryCode
+
+        list_ = api("suppliers.suppliers_list")
+        mx_written = f"{self.mx.tax_id[:3]}-{self.mx.tax_id[3:9]}-{self.mx.tax_id[9:]}".lower()
+        cr_written = f"{self.cr.tax_id[0]}-{self.cr.tax_id[1:4]}-{self.cr.tax_id[4:]}"
+        for doc, country, written in ((self.mx, CountryCode.MX, mx_written), (self.cr, CountryCode.CR, cr_written)):
+            page = parsed(
+                list_.sync_detailed(client=self.authed, tax_id=written, country=country),
+                200,
+                f"GET /v1/suppliers?tax_id={written}&country={country}",
+            )
+            ids = [d.id for d in page.data]
+            expect(ids == [doc.id], f"tax_id {written} ({country}): {ids}, not [{doc.id}]")
+
+    def anonymous_step(self) -> None:
+        """Public reads without a token: the identifier systems and the development ladder.
+        openapi-python-client types every operation that lists a security scheme as taking an
+        `AuthenticatedClient`, even where `{}` (no credentials) is among its requirements; the
+        code needs only a `Client`, which is what a partner without a token holds."""
+        import supplier_registry_client as pkg
+        from supplier_registry_client.models import IdentifierSystemList, LadderResponse
+
+        anonymous = pkg.Client(base_url=self.base_url, raise_on_unexpected_status=False)
+        systems = parsed(
+            api("reference.identifier_systems_list").sync_detailed(client=anonymous, accept_language="es"),
+            200,
+            "GET /v1/identifier-systems (anonymous)",
+            IdentifierSystemList,
+        )
+        by_code = {s.code: s for s in systems.data}
+        for code in ("lei", "sam_uei", "duns", "mx_rfc", "cr_cedula"):
+            expect(code in by_code, f"identifier system {code} is not listed: {sorted(by_code)}")
+        expect(by_code["mx_rfc"].country == "MX", f"mx_rfc is for {by_code['mx_rfc'].country!r}")
+        expect(by_code["mx_rfc"].label == by_code["mx_rfc"].labels.es, "Accept-Language: es did not give es labels")
+        ladder = parsed(
+            api("stats.stats_ladder").sync_detailed(client=anonymous),
+            200,
+            "GET /v1/stats/ladder (anonymous)",
+            LadderResponse,
+        )
+        now = time.gmtime()
+        month = f"{now.tm_year:04d}-{now.tm_mon:02d}"
+        expect(bool(ladder.data) and ladder.data[-1].cohort == month, f"the ladder does not end with {month}")
+        # This month's suppliers (the ones made above): registered is not 0 (1 or 2 are null).
+        expect(ladder.data[-1].registered != 0, f"the ladder's {month}: registered 0")
+        self.ladder = f"{len(ladder.data)} cohorts, {month} registered {ladder.data[-1].registered}"
+        self.systems = len(systems.data)
 
     def verify_step(self) -> None:
         from supplier_registry_client.models import SupplierDocument
@@ -521,12 +636,14 @@ class Story:
         self.step("capabilities", self.capabilities_step, ("token",))
         self.step("create", self.create_step, ("token",))
         self.step("search", self.search_step, ("create",))
+        self.step("lookup", self.lookup_step, ("create",))
         self.step("verify", self.verify_step, ("create",))
         self.step("events", self.events_step, ("verify",))
         self.step("webhook", self.webhook_step, ("token",))
         self.step("import", self.import_step, ("token",))
         self.step("deliveries", self.deliveries_step, ("webhook", "import"))
         self.step("problem", self.problem_step, ("token",))
+        self.step("anonymous", self.anonymous_step, ("create",))
         if hasattr(self, "receiver"):
             self.receiver.close()
         if self.gaps or self.failures:
@@ -541,10 +658,11 @@ class Story:
             return 1
         c = self.import_counts
         print(
-            f"partner.py: OK: token; suppliers {self.mx.tax_id} (MX) and {self.cr.tax_id} (CR) created; "
+            f"partner.py: OK: token; suppliers {self.mx.tax_id} (MX) and {self.cr.tax_id} (CR) created "
+            f"(matched before: {self.matched_before}; exact after), found by tax_id; "
             f"found in {self.search_pages} search pages; verified; {self.events_seen} events followed; "
             f"{self.deliveries} webhook deliveries; import created={c.created} failed={c.failed}; "
-            f"422 fields {self.problem_fields}"
+            f"422 fields {self.problem_fields}; anonymously {self.systems} identifier systems, ladder {self.ladder}"
         )
         return 0
 

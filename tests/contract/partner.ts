@@ -6,7 +6,11 @@
 // The same story as partner.py: a token with client credentials from a client that holds no
 // token, two suppliers with accents (MX, CR), a filtered search to the last cursor, submit and
 // verify, the change feed with `after`, a webhook and its deliveries, a CSV import polled to the
-// end, and the `errors[].field` of a 422. Any surprise ends the run with a message and exit code
+// end, and the `errors[].field` of a 422. Before registering each supplier it asks
+// `POST /v1/suppliers/match` whether the company is there (no `exact` candidate), and after it the
+// same question finds it (`exact`, first); it looks each up by `tax_id` + `country` (written with
+// separators, read as on write) and reads `/v1/identifier-systems` and `/v1/stats/ladder` with a
+// client that holds no token. Any surprise ends the run with a message and exit code
 // 1. No casts around the generated types and no raw HTTP: where the types are wrong, tsc says so
 // and the document has to change.
 import http from "node:http";
@@ -144,7 +148,42 @@ async function main(): Promise<void> {
   walk(tree.data);
   for (const c of ["atp.asm.wb", "atp.asm", "atp.tst"]) expect(codes.includes(c), `capability ${c} is missing`);
 
-  // 3. Two suppliers with accents.
+  // 3. Two suppliers with accents, each asked for with a match before it is created (a new tax
+  // id: no `exact` candidate) and after (itself, first and `exact`, by its tax id).
+  const matchOf = async (company: Schemas["MatchRequest"], what: string): Promise<Schemas["Candidate"][]> => {
+    const answer = ok(
+      `POST /v1/suppliers/match (${what})`,
+      200,
+      await api.POST("/v1/suppliers/match", { body: company, params: { query: { limit: 10 } } }),
+    );
+    for (const c of answer.data) {
+      expect(c.score >= 0 && c.score <= 1, `match (${what}): score ${c.score}`);
+      expect(c.supplier.id === c.supplier_id, `match (${what}): supplier_id is not the supplier's id`);
+    }
+    return answer.data;
+  };
+  const matchedBefore: Record<string, string[]> = {};
+  const matchThenCreate = async (
+    company: Schemas["MatchRequest"],
+    create: () => Promise<Schemas["SupplierDocument"]>,
+    what: string,
+  ): Promise<Schemas["SupplierDocument"]> => {
+    const before = await matchOf(company, `${what}, before creating it`);
+    const exact = before.filter((c) => c.match === "exact").map((c) => c.supplier_id);
+    expect(exact.length === 0, `match (${what}): a new tax id has exact candidates ${JSON.stringify(exact)}`);
+    matchedBefore[what] = before.map((c) => `${c.match} ${c.score.toFixed(2)}`);
+    const doc = await create();
+    const after = await matchOf(company, `${what}, after creating it`);
+    const first = after[0];
+    expect(first, `match (${what}): the created supplier is not a candidate`);
+    expect(
+      first.supplier_id === doc.id && first.match === "exact" && first.score === 1,
+      `match (${what}) after creating it: first ${first.supplier_id} ${first.match} ${first.score}, not ${doc.id} exact 1`,
+    );
+    expect(first.reasons.includes("tax_id"), `match (${what}): reasons ${JSON.stringify(first.reasons)} without tax_id`);
+    return doc;
+  };
+
   const mxIn: Schemas["SupplierInput"] = {
     legal_name: "Ensambles del Bajío S.A. de C.V.",
     trade_name: "EnBajío",
@@ -167,17 +206,31 @@ async function main(): Promise<void> {
       { name: "María José Núñez", role: "Gerente de Ventas", email: "mjnunez@enbajio.example.mx", phone: "+524771234567" },
     ],
   };
-  const created = await api.POST("/v1/suppliers", {
-    body: mxIn,
-    params: { header: { "Idempotency-Key": `partner-ts-${run}-mx` } },
-  });
-  let mx = ok("POST /v1/suppliers (MX)", 201, created);
-  let etag = created.response.headers.get("etag");
-  expect(etag, "no ETag on 201");
-  expect(
-    created.response.headers.get("location") === `/v1/suppliers/${mx.id}`,
-    `Location ${created.response.headers.get("location")}`,
+  // The 201's headers, read below (a holder: tsc does not follow assignments made in a callback).
+  const createdHeaders: { etag?: string | null; location?: string | null } = {};
+  let mx = await matchThenCreate(
+    {
+      legal_name: "Ensambles del Bajio SA de CV",
+      country: "MX",
+      tax_id: mxIn.tax_id,
+      city: "León",
+      website: "https://enbajio.example.mx",
+      contacts: [{ name: "María José Núñez", email: "mjnunez@enbajio.example.mx" }],
+    },
+    async () => {
+      const created = await api.POST("/v1/suppliers", {
+        body: mxIn,
+        params: { header: { "Idempotency-Key": `partner-ts-${run}-mx` } },
+      });
+      createdHeaders.etag = created.response.headers.get("etag");
+      createdHeaders.location = created.response.headers.get("location");
+      return ok("POST /v1/suppliers (MX)", 201, created);
+    },
+    "MX",
   );
+  let etag = createdHeaders.etag;
+  expect(etag, "no ETag on 201");
+  expect(createdHeaders.location === `/v1/suppliers/${mx.id}`, `Location ${createdHeaders.location}`);
   expect(mx.legal_name === mxIn.legal_name && mx.city === "León", "the accents did not come back as sent");
   expect(mx.status === "draft", `a new supplier is ${mx.status}`);
 
@@ -193,7 +246,11 @@ async function main(): Promise<void> {
     capabilities: [{ code: "atp.tst", details: "Pruebas térmicas y de burn-in" }],
     contacts: [{ name: "José Ángel Solís", email: "jsolis@termicas.example.cr" }],
   };
-  const cr = ok("POST /v1/suppliers (CR)", 201, await api.POST("/v1/suppliers", { body: crIn }));
+  const cr = await matchThenCreate(
+    { legal_name: "Soluciones Termicas de Cartago", country: "CR", tax_id: crIn.tax_id, city: "Cartago" },
+    async () => ok("POST /v1/suppliers (CR)", 201, await api.POST("/v1/suppliers", { body: crIn })),
+    "CR",
+  );
 
   // 4. Search with filters, two at a time, to the last cursor.
   type ListQuery = NonNullable<paths["/v1/suppliers"]["get"]["parameters"]["query"]>;
@@ -221,6 +278,23 @@ async function main(): Promise<void> {
   await search(mx, { country: "MX", capability: ["atp.asm"], size_class: [mx.size_class], q: "Bajio" });
   await search(mx, { country: "MX", subdivision: "MX-GUA", capability: ["atp.asm.wb", "atp.tst"] });
   await search(cr, { country: "CR", q: "termicas cartago", capability: ["atp"] });
+
+  // 4b. Each by `tax_id` + `country`, the tax id written as people do (separators, lower case):
+  // read as on write, it finds that supplier and only it.
+  const mxWritten = `${mx.tax_id.slice(0, 3)}-${mx.tax_id.slice(3, 9)}-${mx.tax_id.slice(9)}`.toLowerCase();
+  const crWritten = `${cr.tax_id.slice(0, 1)}-${cr.tax_id.slice(1, 4)}-${cr.tax_id.slice(4)}`;
+  for (const [doc, country, written] of [
+    [mx, "MX", mxWritten],
+    [cr, "CR", crWritten],
+  ] as const) {
+    const page = ok(
+      `GET /v1/suppliers?tax_id=${written}&country=${country}`,
+      200,
+      await api.GET("/v1/suppliers", { params: { query: { tax_id: written, country } } }),
+    );
+    const ids = page.data.map((d) => d.id);
+    expect(ids.length === 1 && ids[0] === doc.id, `tax_id ${written} (${country}): ${JSON.stringify(ids)}, not [${doc.id}]`);
+  }
 
   // 5. Submit, then verify, with If-Match.
   const submitted = await api.POST("/v1/suppliers/{id}/submit", {
@@ -349,10 +423,34 @@ async function main(): Promise<void> {
   const fields = (invalid.error.errors ?? []).map((e) => e.field);
   for (const f of ["employees", "website"]) expect(fields.includes(f), `the 422 does not name ${f}: ${fields}`);
 
+  // 11. Public reads with the client that holds no token: the identifier systems (in Spanish)
+  // and the development ladder, which ends with this month (its suppliers: registered is not 0;
+  // 1 and 2 are null).
+  const systems = ok(
+    "GET /v1/identifier-systems (anonymous)",
+    200,
+    await anonymous.GET("/v1/identifier-systems", { params: { header: { "Accept-Language": "es" } } }),
+  );
+  const byCode = new Map(systems.data.map((x) => [x.code, x]));
+  for (const code of ["lei", "sam_uei", "duns", "mx_rfc", "cr_cedula"]) {
+    expect(byCode.has(code), `identifier system ${code} is not listed: ${JSON.stringify([...byCode.keys()])}`);
+  }
+  const rfc = byCode.get("mx_rfc");
+  expect(rfc && rfc.country === "MX", `mx_rfc is for ${rfc?.country}`);
+  expect(rfc.label === rfc.labels.es, "Accept-Language: es did not give es labels");
+  const ladder = ok("GET /v1/stats/ladder (anonymous)", 200, await anonymous.GET("/v1/stats/ladder"));
+  const now = new Date();
+  const month = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, "0")}`;
+  const lastCohort = ladder.data[ladder.data.length - 1];
+  expect(lastCohort && lastCohort.cohort === month, `the ladder does not end with ${month}`);
+  expect(lastCohort.registered !== 0, `the ladder's ${month}: registered 0`);
+
   console.log(
-    `partner.ts: OK: token; suppliers ${mx.tax_id} (MX) and ${cr.tax_id} (CR) created; found in ${searchPages} ` +
+    `partner.ts: OK: token; suppliers ${mx.tax_id} (MX) and ${cr.tax_id} (CR) created (matched before: ` +
+      `${JSON.stringify(matchedBefore)}; exact after), found by tax_id; found in ${searchPages} ` +
       `search pages; verified; ${eventsSeen} events followed; ${delivered.length} webhook deliveries; ` +
-      `import created=${c.created} failed=${c.failed}; 422 fields ${JSON.stringify(fields)}`,
+      `import created=${c.created} failed=${c.failed}; 422 fields ${JSON.stringify(fields)}; anonymously ` +
+      `${systems.data.length} identifier systems, ladder ${ladder.data.length} cohorts, ${month} registered ${lastCohort.registered}`,
   );
 }
 

@@ -165,6 +165,41 @@ CURRENCIES = {"MXN", "USD", "CRC", "PAB", "GTQ", "HNL", "NIO", "DOP", "COP", "BR
               "ARS", "CAD", "EUR", "GBP", "JPY", "CNY"}
 
 
+# Identifier systems of `external_refs[]` with a published format (src/domain/identifier.rs,
+# `GET /v1/identifier-systems`); the schema has only `system: ^[a-z0-9_]{1,40}$` and a value of
+# 1 to 200 characters. The tax-id systems hold a tax id of their country.
+TAX_ID_SYSTEMS = {"mx_rfc": "MX", "cr_cedula": "CR", "pa_ruc": "PA", "us_ein": "US"}
+FORMAT_SYSTEMS = {"lei", "sam_uei", "cage", "duns", "os_id", *TAX_ID_SYSTEMS}
+SYSTEM_CODE = re.compile(r"[a-z0-9_]{1,40}")
+
+
+def lei(n: int) -> str:
+    """An LEI: 18 letters and digits, then the two ISO 7064 mod 97-10 check digits (the whole
+    code, letters read as 10 to 35, is 1 modulo 97)."""
+    base = f"5493{n % 10 ** 14:014d}"
+    number = int("".join(str(int(c, 36)) for c in base + "00"))
+    return f"{base}{98 - number % 97:02d}"
+
+
+def identifier(system: str) -> str:
+    """A value valid for `system`, new on every call (`(system, value)` is unique among
+    suppliers: a taken one is 409, a right answer, but a new one lets the request succeed)."""
+    n = next(SEQ)
+    if system in TAX_ID_SYSTEMS:  # a tax id of the system's country
+        return tax_id(TAX_ID_SYSTEMS[system])
+    if system == "lei":
+        return lei(n)
+    if system == "sam_uei":  # 12 letters and digits, no O or I, not starting with 0
+        return f"U{n % 10 ** 11:011d}"
+    if system == "cage":  # 5 letters and digits
+        return f"C{n % 10 ** 4:04d}"
+    if system == "duns":  # 9 digits
+        return f"{n % 10 ** 9:09d}"
+    if system == "os_id":  # a 2-letter country, 7 digits, 6 letters and digits
+        return f"MX{2026001 + n % 7_000_000:07d}R{n % 10 ** 5:05d}"
+    raise ValueError(system)
+
+
 # -------------------------------------------------------------------------------------------------
 # Query rules
 
@@ -276,6 +311,53 @@ def existing_subdivision(case) -> None:
         edited(case, "search: subdivision that exists")
 
 
+def search_tax_id(case) -> None:
+    """`tax_id` "needs `country`" and is "checked by the country's rules" (params.rs: 400
+    otherwise); the schema has only `type: string`. A `country` is added when missing (MX) and
+    the tax id becomes one valid there."""
+    q = case.query
+    if q and "tax_id" in q:
+        q.setdefault("country", "MX")
+        q["tax_id"] = tax_id(q["country"])
+        edited(case, "search: tax_id valid for its country")
+
+
+def ref_value_valid(case, value: Any) -> bool:
+    """Whether `value` meets `ExternalRef.value`'s schema (as a free-text value is written)."""
+    if "ExternalRef.value" not in INPUT_VALIDATORS:
+        components = case.operation.schema.raw_schema["components"]
+        INPUT_VALIDATORS["ExternalRef.value"] = jsonschema_rs.validator_for(
+            {"$ref": "#/components/schemas/ExternalRef/properties/value", "components": components})
+    return INPUT_VALIDATORS["ExternalRef.value"].is_valid(value)
+
+
+def search_external_refs(case) -> None:
+    """`external_ref`: "`<system>:<value>` ... the value read as on write" (params.rs: 400
+    otherwise); the schema has only `type: string`. An item without a well-formed system code
+    before its first `:` gets the free-text system `erp`; a value that would not be a valid
+    `external_refs[].value` on write becomes one: valid for its system when that has a published
+    format (see `identifier`), else plain text."""
+    q = case.query
+    if not q or "external_ref" not in q:
+        return
+    items = q["external_ref"]
+    single = not isinstance(items, list)
+    out = []
+    for item in [items] if single else items:
+        system, sep, value = str(item).partition(":")
+        if not sep or not SYSTEM_CODE.fullmatch(system):
+            system, value = "erp", str(item)
+        if system in FORMAT_SYSTEMS:
+            value = identifier(system)
+        elif not ref_value_valid(case, value):
+            value = f"ref-{next(SEQ)}"
+        out.append(f"{system}:{value}")
+    new = out[0] if single else out
+    if new != items:
+        q["external_ref"] = new
+        edited(case, "search: external_ref <system>:<value>, valid for its system")
+
+
 # -------------------------------------------------------------------------------------------------
 # Header rules
 
@@ -283,6 +365,8 @@ ETAG_TARGETS = {
     **{op: "/v1/suppliers/{id}" for op in (
         "suppliers_archive", "suppliers_update", "suppliers_submit", "suppliers_verify",
         "suppliers_reject", "suppliers_suspend", "suppliers_reinstate")},
+    # merge: "`If-Match`, when sent, is checked against this supplier" (the duplicate, `id`)
+    "suppliers_merge": "/v1/suppliers/{id}",
     "capabilities_update": "/v1/capabilities/{code}",
     "clients_update": "/v1/clients/{id}",
     "users_update": "/v1/users/{id}",
@@ -377,12 +461,23 @@ def certificates_in_order(items: list, ref: Reference) -> list:
     return out
 
 
+def valid_refs(items: list) -> list:
+    """`external_refs[].value` valid for its system (rules.rs, identifier.rs: 422 otherwise): a
+    system with a published format (LEI with its check digits, SAM UEI, CAGE, DUNS, Open Supply
+    Hub, the tax-id systems) gets a value valid for it; a free-text system keeps its value (the
+    schema's pattern and length are the free-text rule)."""
+    return [{**item, "value": identifier(item["system"])} if item.get("system") in FORMAT_SYSTEMS
+            else item for item in items]
+
+
 def distinct_refs(items: list) -> list:
-    """`external_refs[]`: each (system, value) once ("is listed twice" otherwise)."""
+    """`external_refs[]`: each (system, value) once, as stored (a free-text value trimmed):
+    "is listed twice" otherwise."""
     seen, out = set(), []
     for item in items:
-        if (item["system"], item["value"]) not in seen:
-            seen.add((item["system"], item["value"]))
+        key = (item["system"], str(item["value"]).strip())
+        if key not in seen:
+            seen.add(key)
             out.append(item)
     return out
 
@@ -415,7 +510,7 @@ def supplier_rules(body: dict, country: str | None, ref: Reference) -> None:
     if isinstance(body.get("certifications"), list):
         body["certifications"] = certificates_in_order(body["certifications"], ref)
     if isinstance(body.get("external_refs"), list):
-        body["external_refs"] = distinct_refs(body["external_refs"])
+        body["external_refs"] = distinct_refs(valid_refs(body["external_refs"]))
     # `founded_year`: at most this year (the schema has only `minimum: 1800`).
     year = body.get("founded_year")
     if isinstance(year, (int, float)) and year > today().year:
@@ -522,6 +617,82 @@ def reachable_webhook(case) -> None:
         edited(case, "webhook: URL the service may call")
 
 
+def match_body(case) -> None:
+    """POST /v1/suppliers/match: `tax_id` "needs `country`" and is "checked by the country's
+    rules" (matching.rs `check`: 400 otherwise): a `country` is added when missing or null (MX)
+    and the tax id becomes one valid for it; `external_refs[].value` valid for its system, as on
+    a supplier (`valid_refs`). Only these: the other rules `check` has and the schema does not
+    (a country that exists, text not blank) are the document's to state; a subdivision of the
+    ISO 3166-2 shape that exists is the same prose rule as the search's."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    before = json.dumps(body, sort_keys=True, default=str)
+    if body.get("tax_id") is not None:
+        if body.get("country") is None:
+            body["country"] = "MX"
+        body["tax_id"] = tax_id(body["country"])
+    if isinstance(body.get("external_refs"), list):
+        body["external_refs"] = valid_refs(body["external_refs"])
+    # `subdivision`: ISO 3166-2, one that exists (`is_subdivision`); a code of the right shape
+    # that names none becomes MX-JAL. One of another shape is left: the shape is the schema's.
+    code = body.get("subdivision")
+    if (isinstance(code, str) and re.fullmatch(r"[A-Z]{2}-[A-Z0-9]{1,3}", code)
+            and code not in reference(case).all_subdivisions):
+        body["subdivision"] = "MX-JAL"
+    if json.dumps(body, sort_keys=True, default=str) != before:
+        edited(case, "match body: tax_id with a country, external_refs valid for their system, "
+                     "subdivision that exists")
+
+
+def mergeable(case, sid: Any, other: Any = None) -> bool:
+    """Whether `sid` is a supplier the caller sees that is neither archived nor merged (and is
+    not `other`)."""
+    if sid is None or str(sid) == str(other):
+        return False
+    answer = get(case, f"/v1/suppliers/{quote(str(sid), safe='')}")
+    if answer.status_code != 200:
+        return False
+    doc = answer.json()
+    return doc.get("status") != "archived" and not doc.get("merged_into")
+
+
+def new_supplier(case) -> str | None:
+    """A draft supplier made as the case's caller (None if it may not)."""
+    n = next(SEQ)
+    answer = HTTP.post(base_url(case) + "/v1/suppliers", headers=auth(case), timeout=TIMEOUT,
+                       json={"legal_name": f"Duplicado de Prueba {n} S.A. de C.V.",
+                             "tax_id": tax_id("MX"), "country": "MX", "sector": "manufacturing",
+                             "employees": 10})
+    return answer.json()["id"] if answer.status_code == 201 else None
+
+
+def merge_pair(case) -> None:
+    """POST /v1/suppliers/{id}/merge: the path `id` (the duplicate) and the body's `into` (the
+    survivor) are two different suppliers, neither archived nor merged ("merging into itself,
+    into an archived or merged supplier, or a supplier already archived or merged, is 409"; a
+    generated id is no supplier: 404). Either that is not such a supplier becomes a new draft
+    made as the case's caller (left as generated when the caller may not make one: 401/403)."""
+    body = case.body
+    if not isinstance(body, dict) or "into" not in body or not auth(case):
+        return
+    changed = False
+    if not mergeable(case, case.path_parameters.get("id")):
+        sid = new_supplier(case)
+        if sid is None:
+            return
+        case.path_parameters["id"] = sid
+        changed = True
+    if not mergeable(case, body["into"], case.path_parameters["id"]):
+        into = new_supplier(case)
+        if into is None:
+            return
+        body["into"] = into
+        changed = True
+    if changed:
+        edited(case, "merge: two different suppliers, neither archived nor merged")
+
+
 OWNERS: dict[str, str] = {}  # caller -> a user with the `supplier` role made for the purpose
 
 
@@ -590,11 +761,15 @@ def before_call(context, case, kwargs):
         query = dict(case.query or {})
         search_dependencies(case)
         existing_subdivision(case)
+        search_tax_id(case)
+        search_external_refs(case)
         if case.query != query:
             query_still_valid(case)
     if op in CURSOR_LISTS and "cursor" in (case.query or {}):
         issued_cursor(case)
         query_still_valid(case)
+    if op == "suppliers_merge":  # before its If-Match: that is read from the pair chosen here
+        merge_pair(case)
     target = None
     if op in ETAG_TARGETS:
         target = get(case, path_of(ETAG_TARGETS[op], case))
@@ -604,6 +779,8 @@ def before_call(context, case, kwargs):
         fresh_idempotency_key(case)
     elif op == "suppliers_update":
         supplier_patch(case, target)
+    elif op == "suppliers_match":
+        match_body(case)
     elif op == "capabilities_create":
         existing_parent(case)
     elif op == "imports_create":
