@@ -211,7 +211,8 @@ fn free_text(raw: &str) -> Result<String, String> {
             "is {chars} characters long; at most {MAX_FREE_VALUE_CHARS} are allowed"
         ));
     }
-    if value.chars().any(char::is_control) {
+    // The text rule of every free field (`domain::text`): tab and line breaks aside.
+    if crate::domain::text::has_control(value) {
         return Err("must not contain control characters".into());
     }
     Ok(value.to_owned())

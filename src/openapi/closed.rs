@@ -94,6 +94,7 @@ fn rules() -> Vec<(&'static str, &'static str, Rule)> {
                 "add_owner",
                 "remove_owner",
                 "certificates_expiry",
+                "merge",
             ]),
         ),
         ("ImportJob", "format", OneOf(&["csv", "ndjson"])),

@@ -54,6 +54,20 @@ pub(super) fn constrain(doc: &mut Value) {
             ]
         });
     }
+    if let Some(p) = schemas.get_mut("QueryProperty") {
+        let value = json!({ "type": "string", "minLength": 1, "maxLength": 300, "pattern": text::text_pattern() });
+        p["properties"]["v"] = json!({
+            "description": "The value: a string or a number, a list of strings (its first is \
+                            taken), or an entity `{ \"id\" }`.",
+            "oneOf": [
+                value,
+                { "type": "number" },
+                { "type": "array", "prefixItems": [value], "items": { "type": "string" }, "minItems": 1 },
+                { "type": "object", "properties": { "id": value }, "required": ["id"] }
+            ],
+            "example": "MX"
+        });
+    }
     if let Some(b) = schemas.get_mut("ReconBatch") {
         b["minProperties"] = json!(1);
         b["maxProperties"] = json!(50);

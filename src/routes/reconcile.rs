@@ -315,7 +315,9 @@ fn described(key: &str, q: ReconQuery) -> Result<Company, ApiError> {
         let value = match &p.v {
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
-            Value::Array(list) => list.first().and_then(|v| v.as_str()).map(str::to_owned),
+            Value::Array(list) if list.iter().all(Value::is_string) => {
+                list.first().and_then(|v| v.as_str()).map(str::to_owned)
+            }
             Value::Object(o) => o.get("id").and_then(|v| v.as_str()).map(str::to_owned),
             _ => None,
         };

@@ -185,7 +185,7 @@ impl Batch {
         );
         self.legal_name.push(firm.legal_name);
         self.tax_id.push(tax_id(firm.country, n, rng));
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             self.duns_supplier.push(id);
             self.duns.push(format!("{:09}", n % 1_000_000_000));
         }

@@ -12,7 +12,7 @@ pub use change::{
     Current, Edit, Refused, Size, created_audit, edit, merged, new_supplier, size_of,
 };
 pub use fields::{Parsed, SERVER_OWNED, check_fields, parse};
-pub use rules::is_e164;
+pub use rules::{check_contacts, is_e164};
 
 pub use input::{
     CapabilityInput, CertificationInput, CertificationView, Contact, ExternalRef, Known, Location,

@@ -24,6 +24,12 @@ impl SupplierInput {
         names(&self, &mut errors);
         let tax_id = tax_id_of(&self, &mut errors);
         place(&self, &mut errors, known);
+        // Kept to 1e-7 degrees (about a centimetre): finer digits say nothing about a place, and a
+        // subnormal number would underflow the database's earth functions.
+        if let Some(l) = &mut self.location {
+            l.lat = (l.lat * 1e7).round() / 1e7;
+            l.lon = (l.lon * 1e7).round() / 1e7;
+        }
         let sales = size_inputs(&self, &mut errors);
         capabilities(&self, &mut errors, known);
         // `null` parameters are the same as none.
@@ -272,10 +278,15 @@ fn certifications(input: &SupplierInput, errors: &mut Vec<FieldError>, known: &K
 
 /// Each contact: a name, an e-mail address and an E.164 phone.
 fn contacts(input: &SupplierInput, errors: &mut Vec<FieldError>) {
-    if input.contacts.len() > 50 {
+    check_contacts(&input.contacts, errors);
+}
+
+/// The rules of a list of contacts (a supplier's, or a match request's).
+pub fn check_contacts(contacts: &[super::Contact], errors: &mut Vec<FieldError>) {
+    if contacts.len() > 50 {
         errors.push(FieldError::new("contacts", "max_items", "at most 50"));
     }
-    for (i, contact) in input.contacts.iter().enumerate() {
+    for (i, contact) in contacts.iter().enumerate() {
         let field = format!("contacts[{i}]");
         text_rule(errors, &format!("{field}.name"), &contact.name, 1, 200);
         optional_text(errors, &format!("{field}.role"), &contact.role, 200);

@@ -24,7 +24,7 @@ use crate::{
         codes::{is_country, is_subdivision},
         identifier,
         matching::{self, Company, Strength},
-        supplier::{Contact, ExternalRef, Location},
+        supplier::{self, Contact, ExternalRef, Location},
         tax_id, text,
     },
     error::ApiError,
@@ -67,7 +67,7 @@ pub struct MatchRequest {
     #[schema(max_items = 50)]
     pub external_refs: Vec<ExternalRef>,
     #[serde(default)]
-    #[schema(max_items = 20)]
+    #[schema(max_items = 50)]
     pub contacts: Vec<Contact>,
 }
 
@@ -339,26 +339,7 @@ pub fn check(r: &mut MatchRequest) -> Result<(), Vec<FieldError>> {
             )),
         }
     }
-    if r.contacts.len() > 20 {
-        errors.push(FieldError::new("contacts", "max_items", "at most 20"));
-    }
-    for (i, c) in r.contacts.iter().enumerate() {
-        for (name, value) in [
-            ("name", Some(&c.name)),
-            ("email", c.email.as_ref()),
-            ("phone", c.phone.as_ref()),
-        ] {
-            if let Some(v) = value
-                && (v.chars().count() > 200 || text::has_control(v))
-            {
-                errors.push(FieldError::new(
-                    format!("contacts[{i}].{name}"),
-                    "length",
-                    "must be at most 200 characters, without control characters",
-                ));
-            }
-        }
-    }
+    supplier::check_contacts(&r.contacts, &mut errors);
     if errors.is_empty() {
         Ok(())
     } else {
