@@ -103,7 +103,9 @@ fn other_systems_take_trimmed_free_text_under_a_well_formed_code() {
     bad("sap_vendor", &"x".repeat(201));
     assert_eq!(ok("sap_vendor", &"é".repeat(200)).chars().count(), 200);
     bad("sap_vendor", "V-001\u{0}");
-    bad("sap_vendor", "V-001\nplanta");
+    // Tab and line breaks are free text's, as in every other free field.
+    assert_eq!(ok("sap_vendor", "V-001\nplanta"), "V-001\nplanta");
+    bad("sap_vendor", "V-001\u{7}");
     for code in ["LEI", "sap-vendor", "", &"a".repeat(41), "código"] {
         assert!(bad(code, "1").contains("not a system code"), "{code}");
     }
