@@ -19,7 +19,10 @@ use crate::{
     auth::client_ip::TrustedProxies,
     auth::{Verifier, keys::KeySet, password, rate_limit, secrets::DigestKey, tokens::Authority},
     config::{Config, CorsOrigins},
-    db::{self, search::AnswerCache},
+    db::{
+        self,
+        search::{AnswerCache, KeptAnswers},
+    },
     http::{
         fallback::{self, RouteTable},
         headers,
@@ -154,7 +157,7 @@ fn app_state(config: Config, document: &serde_json::Value) -> anyhow::Result<App
         openapi_json: serde_json::to_string(document)
             .context("Failed to serialize the OpenAPI document")?,
         facets_cache: AnswerCache::new(config.facets_cache_ttl, 1024),
-        stats_cache: AnswerCache::new(config.stats_cache_ttl, 1024),
+        stats_cache: KeptAnswers::new(config.stats_cache_ttl, 1024),
         import_queued: Default::default(),
         exports: crate::state::ExportLimits::new(&config)?,
         replica: db::replica::Replica::build(&config, config.database_pool_size)?,

@@ -17,7 +17,7 @@ use crate::{
     db::{
         Pool, SearchPools, build_export_pool,
         replica::{Replica, Source},
-        search::AnswerCache,
+        search::{AnswerCache, KeptAnswers},
     },
     domain::size::SizeRule,
     error::ApiError,
@@ -43,7 +43,7 @@ pub struct AppState {
     /// Facet counts, by filters and visibility, while no change is committed.
     pub facets_cache: AnswerCache,
     /// The public statistics, for `STATS_CACHE_SECONDS` each (see [`crate::routes::stats`]).
-    pub stats_cache: AnswerCache,
+    pub stats_cache: KeptAnswers,
     /// Wakes this process's import worker when an import is queued here (other instances find it
     /// on their next look).
     pub import_queued: Arc<tokio::sync::Notify>,

@@ -14,7 +14,10 @@ use super::{
 };
 use crate::domain::{matching::Company, status::SupplierStatus};
 
-/// How many nearest names are looked at.
+/// How many nearest names are looked at: by word-similarity distance (`<<->`), which the trigram
+/// GiST index answers nearest first and stops early (as the search's relevance order does); the
+/// whole-string distance (`<->`) read far more of the index at 1,000,000 suppliers (match p50
+/// 276 ms).
 pub const NEAREST_NAMES: i64 = 30;
 /// How many suppliers one phone or e-mail domain may bring.
 const PER_CONTACT: i64 = 10;
@@ -79,7 +82,7 @@ pub async fn candidates(
     let limit = sql.bind(Bind::Int(NEAREST_NAMES));
     arms.push(format!(
         "(SELECT s.id FROM suppliers s WHERE {visible} \
-         ORDER BY s.name_key <-> lower(sr_unaccent({name})) LIMIT {limit})"
+         ORDER BY lower(sr_unaccent({name})) <<-> s.name_key LIMIT {limit})"
     ));
     if let (Some(country), Some(tax_id)) = (&probe.country, &probe.tax_id) {
         let (c, t) = (

@@ -5,7 +5,8 @@
 //! - `sql`: the statement builder, its binds, and the conditions of a search;
 //! - `page`: the pages of the list (and the documents of a page);
 //! - `facets`: the counts, and the generation an answer kept in memory is computed from;
-//! - `cache`: facet answers kept in memory while the change feed stands still;
+//! - `cache`: facet answers kept in memory while the change feed stands still; `kept`: the
+//!   public statistics' answers, kept by time;
 //! - `export`: every match, as rows streamed to an export;
 //! - `candidates`: the suppliers the matcher scores.
 
@@ -14,6 +15,7 @@ mod candidates;
 mod export;
 mod facets;
 mod filters;
+mod kept;
 mod page;
 mod sql;
 
@@ -22,4 +24,5 @@ pub use candidates::{NEAREST_NAMES, Probe, candidates};
 pub use export::{ExportRow, current_date, export_query};
 pub use facets::{FacetRow, facets, generation};
 pub use filters::{After, Filters, SearchError, Sort, Visibility};
+pub use kept::KeptAnswers;
 pub use page::{Hit, page, records};

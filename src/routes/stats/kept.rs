@@ -7,7 +7,7 @@ use diesel_async::AsyncPgConnection;
 use serde::Serialize;
 
 use crate::{
-    db::search::{Answer, Generation},
+    db::search::Answer,
     domain::codes::is_country,
     error::ApiError,
     state::{AppState, ReadKind},
@@ -32,13 +32,11 @@ pub(super) async fn kept<T: Serialize>(
             .map_err(|e| ApiError::Internal(e.into()))
     };
     // Time, not the change feed, bounds how old a statistic is: the feed moves with every write.
-    let generation = Generation {
-        feed: 0,
-        today: Utc::now().date_naive(),
-    };
+    // The date is part of the key: certificates expire by date.
+    let key = format!("{key} {}", Utc::now().date_naive());
     let body = state
         .stats_cache
-        .get_or_compute(key, generation, work)
+        .get_or_compute(key, work)
         .await
         .map_err(ApiError::from_shared)?;
     let max_age = state.config.stats_cache_ttl.as_secs();
