@@ -1,3 +1,10 @@
+CREATE OR REPLACE FUNCTION sr_earth(lat double precision, lon double precision) RETURNS public.cube
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    RETURN public.cube(public.cube(public.cube(
+        6371008.8 * cos(radians(lat)) * cos(radians(lon))),
+        6371008.8 * cos(radians(lat)) * sin(radians(lon))),
+        6371008.8 * sin(radians(lat)));
+REINDEX INDEX suppliers_earth_idx;
 DROP TABLE import_duplicates;
 DROP INDEX supplier_external_refs_lookup_idx;
 DROP INDEX supplier_external_refs_active_key;

@@ -113,3 +113,14 @@ CREATE TABLE import_duplicates (
     score       double precision NOT NULL,
     PRIMARY KEY (import_id, row, supplier_id)
 );
+
+-- A subnormal latitude or longitude (5e-324, found by the fuzzer) underflowed `radians()` in the
+-- geo index's expression: a registration answered 500. Coordinates stay as written; the earth
+-- point reads them to 1e-10 degrees (far below a millimetre), where nothing underflows.
+CREATE OR REPLACE FUNCTION sr_earth(lat double precision, lon double precision) RETURNS public.cube
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    RETURN public.cube(public.cube(public.cube(
+        6371008.8 * cos(radians(round(lat::numeric, 10)::float8)) * cos(radians(round(lon::numeric, 10)::float8))),
+        6371008.8 * cos(radians(round(lat::numeric, 10)::float8)) * sin(radians(round(lon::numeric, 10)::float8))),
+        6371008.8 * sin(radians(round(lat::numeric, 10)::float8)));
+REINDEX INDEX suppliers_earth_idx;

@@ -368,3 +368,17 @@ fn attribute(html: &str, name: &str) -> String {
     let start = html.split(&format!("{name}=\"")).nth(1).unwrap();
     start.split('"').next().unwrap().to_owned()
 }
+
+#[tokio::test]
+async fn subnormal_coordinates_are_stored_as_written_not_a_500() {
+    let app = crate::helpers::spawn_app().await;
+    let admin = app.user_with_role("admin").await;
+    let mut body = crate::helpers::supplier_body("Coordenadas Mínimas", "T1234567", 5);
+    body["location"] = serde_json::json!({ "lat": 5e-324, "lon": 3.26e-201 });
+    let doc = app.create_supplier(&admin.token, &body).await;
+    assert_eq!(doc["location"], body["location"]);
+    let near = app
+        .get_json(&admin.token, "/v1/suppliers?near=0,0&radius_km=1")
+        .await;
+    assert_eq!(near["data"][0]["id"], doc["id"]);
+}

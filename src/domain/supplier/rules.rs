@@ -24,12 +24,6 @@ impl SupplierInput {
         names(&self, &mut errors);
         let tax_id = tax_id_of(&self, &mut errors);
         place(&self, &mut errors, known);
-        // Kept to 1e-7 degrees (about a centimetre): finer digits say nothing about a place, and a
-        // subnormal number would underflow the database's earth functions.
-        if let Some(l) = &mut self.location {
-            l.lat = (l.lat * 1e7).round() / 1e7;
-            l.lon = (l.lon * 1e7).round() / 1e7;
-        }
         let sales = size_inputs(&self, &mut errors);
         capabilities(&self, &mut errors, known);
         // `null` parameters are the same as none.
