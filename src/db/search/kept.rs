@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::Answer;
+use super::cache::Answer;
 
 pub struct KeptAnswers {
     ttl: Duration,

@@ -276,7 +276,7 @@ fn contacts(input: &SupplierInput, errors: &mut Vec<FieldError>) {
 }
 
 /// The rules of a list of contacts (a supplier's, or a match request's).
-pub fn check_contacts(contacts: &[super::Contact], errors: &mut Vec<FieldError>) {
+pub fn check_contacts(contacts: &[super::input::Contact], errors: &mut Vec<FieldError>) {
     if contacts.len() > 50 {
         errors.push(FieldError::new("contacts", "max_items", "at most 50"));
     }
