@@ -328,13 +328,9 @@ fn described(key: &str, q: ReconQuery) -> Result<Company, ApiError> {
             ));
         };
         match p.pid {
-            PropertyId::Country if is_country(&value) => d.country = Some(value),
-            PropertyId::Country => {
-                return Err(bad(
-                    &format!("properties[{i}].v"),
-                    "is not an ISO 3166-1 alpha-2 code".into(),
-                ));
-            }
+            // A spreadsheet's column is what it is: a value that is no country code matches no
+            // supplier's country (so no candidate is `strong`), and is no error.
+            PropertyId::Country => d.country = Some(value.trim().to_ascii_uppercase()),
             PropertyId::TaxId => raw_tax_id = Some(value),
             PropertyId::City => d.city = Some(value),
             PropertyId::Subdivision => d.subdivision = Some(value),
@@ -344,7 +340,9 @@ fn described(key: &str, q: ReconQuery) -> Result<Company, ApiError> {
     // A tax id that does not read by its country's rules matches nothing, but is no error: a
     // spreadsheet's column is what it is.
     d.tax_id = match (&d.country, raw_tax_id) {
-        (Some(c), Some(raw)) => tax_id::parse(c, &raw).ok().map(|t| t.as_str().to_owned()),
+        (Some(c), Some(raw)) if is_country(c) => {
+            tax_id::parse(c, &raw).ok().map(|t| t.as_str().to_owned())
+        }
         _ => None,
     };
     Ok(d)

@@ -658,6 +658,7 @@ async fn reconciliation_answers_openrefine_from_the_matcher() {
         "q1": { "query": "cualquier cosa", "type": ["supplier"], "properties": [
             { "pid": "tax_id", "v": "EBA-010203-AB1" }, { "pid": "country", "v": "MX" }] },
         "q2": { "query": "Zqxj Wvvk Plmn" },
+        "q3": { "query": "Ensambles del Bajio", "properties": [{ "pid": "country", "v": "México" }] },
     });
     let form = app
         .client
@@ -690,6 +691,14 @@ async fn reconciliation_answers_openrefine_from_the_matcher() {
         "the same tax id is exact"
     );
     assert_eq!(anonymous["q2"]["result"], json!([]));
+    // A country column that holds no code matches no supplier's country: an answer, no error.
+    assert!(
+        anonymous["q3"]["result"]
+            .as_array()
+            .expect("result")
+            .iter()
+            .all(|r| r["match"] == false)
+    );
     let with_token = json_of(
         app.authed(Method::POST, "/v1/reconcile", t)
             .json(&batch)
