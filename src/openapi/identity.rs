@@ -63,7 +63,8 @@ pub(super) fn constrain(doc: &mut Value) {
                 value,
                 { "type": "number" },
                 { "type": "array", "prefixItems": [value], "items": { "type": "string" }, "minItems": 1 },
-                { "type": "object", "properties": { "id": value }, "required": ["id"] }
+                { "type": "object", "properties": { "id": value, "name": { "type": "string" } },
+                  "required": ["id"], "additionalProperties": false }
             ],
             "example": "MX"
         });
@@ -71,5 +72,7 @@ pub(super) fn constrain(doc: &mut Value) {
     if let Some(b) = schemas.get_mut("ReconBatch") {
         b["minProperties"] = json!(1);
         b["maxProperties"] = json!(50);
+        // Query keys hold no control character (the body reader refuses one anywhere).
+        b["propertyNames"] = json!({ "type": "string", "pattern": text::plain_pattern() });
     }
 }

@@ -128,6 +128,7 @@ pub enum PropertyId {
 
 /// A property of a query.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct QueryProperty {
     pub pid: PropertyId,
     /// The value: a string or number, a list (its first), or an entity `{ "id" }`.
@@ -139,6 +140,7 @@ pub struct QueryProperty {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({ "query": "Ensambles del Bajio", "type": "supplier", "limit": 3,
     "properties": [{ "pid": "country", "v": "MX" }] }))]
+#[serde(deny_unknown_fields)]
 pub struct ReconQuery {
     #[schema(min_length = 1, max_length = 300)]
     pub query: String,
@@ -318,7 +320,9 @@ fn described(key: &str, q: ReconQuery) -> Result<Company, ApiError> {
             Value::Array(list) if list.iter().all(Value::is_string) => {
                 list.first().and_then(|v| v.as_str()).map(str::to_owned)
             }
-            Value::Object(o) => o.get("id").and_then(|v| v.as_str()).map(str::to_owned),
+            Value::Object(o) if o.keys().all(|k| k == "id" || k == "name") => {
+                o.get("id").and_then(|v| v.as_str()).map(str::to_owned)
+            }
             _ => None,
         };
         let Some(value) = value.filter(|v| !v.trim().is_empty() && v.chars().count() <= 300) else {
