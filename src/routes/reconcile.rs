@@ -148,10 +148,10 @@ pub struct ReconQuery {
     #[serde(default, rename = "type")]
     #[schema(value_type = Option<Value>, example = "supplier")]
     pub kind: Option<Value>,
-    /// 1 to 20, default 5.
+    /// 1 to 20, default 5 (a whole number; `18.0` is 18, as JSON Schema reads it).
     #[serde(default)]
-    #[schema(minimum = 1, maximum = 20)]
-    pub limit: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 20)]
+    pub limit: Option<Value>,
     #[serde(default)]
     pub properties: Vec<QueryProperty>,
     /// Accepted and ignored (there is one type).
@@ -215,7 +215,7 @@ pub async fn reconcile(
     let mut conn = state.pool.get().await?;
     let mut out = BTreeMap::new();
     for (key, query) in batch {
-        let limit = query.limit.unwrap_or(5) as usize;
+        let limit = limit_of(&query.limit).unwrap_or(5).clamp(1, 20) as usize;
         let described = described(&key, query)?;
         let found = ranked(&mut conn, principal.0.as_ref(), &described, None, limit).await?;
         let result = found
@@ -279,6 +279,19 @@ fn batch_of(req: &HttpRequest, body: &[u8]) -> Result<BTreeMap<String, ReconQuer
     Ok(batch)
 }
 
+/// A query's `limit`: a whole number (`18.0` too), 5 when left out or null.
+fn limit_of(limit: &Option<Value>) -> Option<i64> {
+    match limit {
+        None | Some(Value::Null) => Some(5),
+        Some(Value::Number(n)) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 1e6)
+                .map(|f| f as i64)
+        }),
+        Some(_) => None,
+    }
+}
+
 /// A query as the matcher takes it; 400 naming the part that is wrong.
 fn described(key: &str, q: ReconQuery) -> Result<Company, ApiError> {
     let bad = |part: &str, m: String| {
@@ -305,7 +318,7 @@ fn described(key: &str, q: ReconQuery) -> Result<Company, ApiError> {
             "must be `supplier` (or a list of type ids with it)".into(),
         ));
     }
-    if !(1..=20).contains(&q.limit.unwrap_or(5)) {
+    if !limit_of(&q.limit).is_some_and(|l| (1..=20).contains(&l)) {
         return Err(bad("limit", "must be 1 to 20".into()));
     }
     let mut d = Company {
@@ -320,7 +333,10 @@ fn described(key: &str, q: ReconQuery) -> Result<Company, ApiError> {
             Value::Array(list) if list.iter().all(Value::is_string) => {
                 list.first().and_then(|v| v.as_str()).map(str::to_owned)
             }
-            Value::Object(o) if o.keys().all(|k| k == "id" || k == "name") => {
+            Value::Object(o)
+                if o.keys().all(|k| k == "id" || k == "name")
+                    && o.get("name").is_none_or(Value::is_string) =>
+            {
                 o.get("id").and_then(|v| v.as_str()).map(str::to_owned)
             }
             _ => None,
