@@ -56,14 +56,16 @@ pub(super) fn constrain(doc: &mut Value) {
     }
     if let Some(p) = schemas.get_mut("QueryProperty") {
         let value = json!({ "type": "string", "minLength": 1, "maxLength": 300, "pattern": text::text_pattern() });
+        // Any other string of the body: no control character (the body reader refuses one).
+        let plain = json!({ "type": "string", "pattern": text::plain_pattern() });
         p["properties"]["v"] = json!({
             "description": "The value: a string or a number, a list of strings (its first is \
                             taken), or an entity `{ \"id\" }`.",
             "oneOf": [
                 value,
                 { "type": "number" },
-                { "type": "array", "prefixItems": [value], "items": { "type": "string" }, "minItems": 1 },
-                { "type": "object", "properties": { "id": value, "name": { "type": "string" } },
+                { "type": "array", "prefixItems": [value], "items": plain, "minItems": 1 },
+                { "type": "object", "properties": { "id": value, "name": plain },
                   "required": ["id"], "additionalProperties": false }
             ],
             "example": "MX"
