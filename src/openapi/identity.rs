@@ -45,11 +45,12 @@ pub(super) fn constrain(doc: &mut Value) {
     }
     if let Some(q) = schemas.get_mut("ReconQuery") {
         q["properties"]["query"]["pattern"] = text["pattern"].clone();
+        q["properties"]["type_strict"]["pattern"] = json!(text::plain_pattern());
         q["properties"]["type"] = json!({
             "description": "`supplier` (the only type), or a list of type ids holding it.",
             "oneOf": [
                 { "type": "string", "const": "supplier" },
-                { "type": "array", "items": { "type": "string" }, "minItems": 1, "contains": { "const": "supplier" } },
+                { "type": "array", "items": { "type": "string", "pattern": text::plain_pattern() }, "minItems": 1, "contains": { "const": "supplier" } },
                 { "type": "null" }
             ]
         });
